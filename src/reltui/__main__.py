@@ -1,0 +1,3 @@
+from reltui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,294 @@
+"""Opening a database: the only module that knows which engine it talks to.
+
+SQLite is the embedded default.  Every connection runs in WAL mode with
+foreign keys on and a busy timeout; a write transaction starts with
+`BEGIN IMMEDIATE`, so two processes that read then write queue for the lock
+instead of failing with "database is locked".  New files (and so their WAL
+and SHM files, which SQLite creates with the database file's mode) are made
+0600: the book holds other people's personal data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from reltui.domain.errors import StoreRefused, StoreUnavailable
+from reltui.store import migrations
+
+APPLICATION_ID = 0x52454C54  # "RELT": marks a file as a reltui database
+BUSY_TIMEOUT_MS = 15_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+RESTORE_HINT = "If this is your book, restore it from a backup (reltui restore BACKUP)."
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable and writable by its owner alone (0600)."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+class Store:
+    """An open reltui database: connections, transactions, sessions."""
+
+    def __init__(self, engine: Engine, *, path: Path | None) -> None:
+        self.engine = engine
+        self.path = path
+        self._watch: sqlite3.Connection | None = None
+
+    @property
+    def label(self) -> str:
+        """Where the book lives, for messages and the title bar."""
+        return str(self.path) if self.path else self.engine.url.render_as_string()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite): all of it or none of it."""
+        with _translate_errors(self):
+            with self.engine.connect().execution_options(reltui_write=True) as conn:
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction: one consistent snapshot of the book."""
+        with _translate_errors(self):
+            with self.engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """An ORM session inside one transaction (a write one if asked)."""
+        with (self.write() if write else self.read()) as conn:
+            with Session(bind=conn, expire_on_commit=False) as session:
+                yield session
+                session.flush()
+
+    def backup_to(self, dest: Path) -> None:
+        """A consistent copy of the live database through SQLite's online backup API."""
+        if not self.is_sqlite:
+            raise StoreRefused("Backups by file copy are for SQLite books.")
+        dest = Path(dest)
+        tmp = dest.with_name(dest.name + ".part")
+        if tmp.exists():
+            tmp.unlink()
+        create_private_file(tmp)
+        raw = self.engine.raw_connection()
+        try:
+            target = sqlite3.connect(tmp)
+            try:
+                raw.driver_connection.backup(target)
+            finally:
+                target.close()
+        finally:
+            raw.close()
+        os.replace(tmp, dest)
+
+    def change_counter(self) -> int:
+        """A number that changes whenever any connection (another process too) commits.
+
+        The TUI polls it to show what another terminal wrote, without a restart.
+        """
+        if self._watch is None:
+            self._watch = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        return self._watch.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        self.engine.dispose()
+
+
+@contextmanager
+def _translate_errors(store: Store) -> Iterator[None]:
+    """Turn the engine's operational failures into messages a user can act on."""
+    try:
+        yield
+    except OperationalError as exc:
+        message = str(exc.orig).lower() if exc.orig else str(exc).lower()
+        if "readonly" in message or "read-only" in message:
+            raise StoreUnavailable(f"{store.label} is read-only: nothing was changed.") from exc
+        if "disk is full" in message or "full" in message:
+            raise StoreUnavailable(f"The disk holding {store.label} is full: nothing was changed.") from exc
+        if "locked" in message or "busy" in message:
+            raise StoreUnavailable(
+                f"{store.label} is busy in another program; try again in a moment."
+            ) from exc
+        if "unable to open" in message:
+            raise StoreUnavailable(f"Can't open {store.label}: {exc.orig}.") from exc
+        raise
+    except DBAPIError as exc:
+        if isinstance(exc.orig, sqlite3.DatabaseError) and (
+            "malformed" in str(exc.orig) or "not a database" in str(exc.orig)
+        ):
+            raise StoreRefused(f"{store.label} is damaged ({exc.orig}). {RESTORE_HINT}") from exc
+        raise
+
+
+def open_store(target: str | os.PathLike[str], *, upgrade: bool = True) -> Store:
+    """Open (creating if need be) a reltui database at a path or a SQLAlchemy URL."""
+    target_text = os.fspath(target)
+    if "://" in target_text:
+        url = make_url(target_text)
+        if url.get_backend_name() != "sqlite":
+            raise StoreRefused(
+                f"Only SQLite books are supported in this version (got {url.get_backend_name()})."
+            )
+        if not url.database or url.database == ":memory:":
+            raise StoreRefused("An in-memory database would lose everything on exit; give a file.")
+        path = Path(url.database)
+    else:
+        path = Path(target_text)
+    return _open_sqlite(path.expanduser(), upgrade=upgrade)
+
+
+def _open_sqlite(path: Path, *, upgrade: bool) -> Store:
+    _check_file(path)
+    is_new = not path.exists()
+    if is_new:
+        if not path.parent.is_dir():
+            raise StoreUnavailable(f"The folder {path.parent} does not exist; create it first.")
+        try:
+            create_private_file(path)
+        except PermissionError as exc:
+            raise StoreUnavailable(f"Can't create {path}: the folder is not writable.") from exc
+        except OSError as exc:
+            raise StoreUnavailable(f"Can't create {path}: {exc.strerror}.") from exc
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    _install_sqlite_events(engine)
+    store = Store(engine, path=path)
+    try:
+        _prepare(store, is_new=is_new, upgrade=upgrade)
+    except BaseException:
+        store.close()
+        if is_new and path.exists() and path.stat().st_size == 0:
+            path.unlink()
+        raise
+    return store
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a file that is plainly not a SQLite database before SQLite touches it."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise StoreRefused(f"{path} is a folder, not a database file.")
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except PermissionError as exc:
+        raise StoreUnavailable(f"Can't read {path}: permission denied.") from exc
+    if not header:
+        return  # an empty file: a new database
+    if not header.startswith(SQLITE_HEADER):
+        raise StoreRefused(f"{path} is not a reltui database (it is not an SQLite file). {RESTORE_HINT}")
+    if len(header) < 100:
+        raise StoreRefused(f"{path} is damaged (the file is cut short). {RESTORE_HINT}")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    valid_sizes = {2**n for n in range(9, 17)}
+    if page_size not in valid_sizes:
+        raise StoreRefused(f"{path} is damaged (its header is invalid). {RESTORE_HINT}")
+    pages_in_header = int.from_bytes(header[28:32], "big")
+    change_counter = int.from_bytes(header[24:28], "big")
+    valid_for = int.from_bytes(header[92:96], "big")
+    wal = path.with_name(path.name + "-wal")
+    wal_has_frames = wal.exists() and wal.stat().st_size > 32
+    if (pages_in_header and change_counter == valid_for and not wal_has_frames
+            and path.stat().st_size < pages_in_header * page_size):
+        raise StoreRefused(f"{path} is damaged (the file is cut short). {RESTORE_HINT}")
+
+
+def _install_sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        # Let SQLAlchemy's "begin" event, not the driver, start transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("reltui_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _prepare(store: Store, *, is_new: bool, upgrade: bool) -> None:
+    """Check the file is ours, switch on WAL, and bring the schema up to date."""
+    path = store.path
+    assert path is not None
+    raw = store.engine.raw_connection()
+    try:
+        db = raw.driver_connection  # autocommit mode: see on_connect
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if app_id != APPLICATION_ID and (app_id != 0 or tables):
+            raise StoreRefused(
+                f"{path} belongs to another program (it is not a reltui database); "
+                "nothing was changed."
+            )
+        if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            db.execute("PRAGMA journal_mode = WAL")
+        version = 0
+        if tables:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+    except sqlite3.DatabaseError as exc:
+        if "readonly" in str(exc).lower():
+            raise StoreUnavailable(f"{path} is read-only and needs setting up; nothing was changed.") from exc
+        raise StoreRefused(f"{path} is damaged or not a reltui database ({exc}). {RESTORE_HINT}") from exc
+    finally:
+        raw.close()
+
+    if version > migrations.LATEST:
+        raise StoreRefused(
+            f"{path} was written by a newer reltui (schema {version}, this one knows "
+            f"{migrations.LATEST}); upgrade reltui to open it."
+        )
+    if version == migrations.LATEST:
+        return
+    if not upgrade:
+        raise StoreRefused(f"{path} needs an upgrade from schema {version}.")
+    if version > 0:
+        backup = path.with_name(f"{path.stem}.schema{version}-{datetime.now():%Y%m%d-%H%M%S}.backup.db")
+        store.backup_to(backup)
+    with store.write() as conn:
+        # Re-read inside the lock: another process may have upgraded meanwhile.
+        version = migrations.current_version(conn)
+        if version < migrations.LATEST:
+            migrations.apply_steps(conn, version)
+            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits of a file (for tests and doctor checks)."""
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def copy_private(src: Path, dest: Path) -> None:
+    """Copy a file so that the copy is readable by its owner alone."""
+    create_private_file(dest)
+    shutil.copyfile(src, dest)

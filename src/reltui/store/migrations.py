@@ -1,0 +1,276 @@
+"""Schema versions, one upgrade step per version.
+
+Each step is frozen SQL: once released it never changes, so a database made by
+any earlier version upgrades through the same statements.  `upgrade()` runs
+every missing step in one transaction, after a backup copy of the file (the
+engine module makes the copy), and records the new version in `meta`.
+
+Version 1: the domain tables, their constraints and indexes.
+Version 2: rollup columns on `party` (last contact, next follow-up, revenue)
+           and the FTS5 search index, kept in step by triggers, so the
+           Parties list can sort, page and search without scanning a million rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+KINDS = "'customer','business','vendor','supplier','distributor','partner','other'"
+RUNGS = "'prospect','customer','client','supporter','advocate','partner'"
+CHANNELS = "'call','email','meeting','message','social','visit','letter','note'"
+REASONS = "'price','service','quality','competitor','moved','no-need','other'"
+MAX_CENTS = 10**14  # a hundred thousand billion units of money: far past any real figure
+
+V1 = [
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """
+    CREATE TABLE setting (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    f"""
+    CREATE TABLE party (
+        id                 INTEGER PRIMARY KEY,
+        name               TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 300),
+        party_type         TEXT NOT NULL DEFAULT 'person'
+                           CHECK (party_type IN ('person','organisation')),
+        kind               TEXT NOT NULL DEFAULT 'customer' CHECK (kind IN ({KINDS})),
+        organisation       TEXT CHECK (length(organisation) <= 300),
+        address            TEXT CHECK (length(address) <= 2000),
+        birthday_month     INTEGER CHECK (birthday_month BETWEEN 1 AND 12),
+        birthday_day       INTEGER CHECK (birthday_day BETWEEN 1 AND 31),
+        birthday_year      INTEGER CHECK (birthday_year BETWEEN 1800 AND 2200),
+        notes              TEXT NOT NULL DEFAULT '',
+        source             TEXT CHECK (length(source) <= 100),
+        referred_by_id     INTEGER REFERENCES party(id) ON DELETE SET NULL,
+        cadence_days       INTEGER CHECK (cadence_days BETWEEN 1 AND 3650),
+        payment_terms_days INTEGER CHECK (payment_terms_days BETWEEN 0 AND 3650),
+        renewal_on         DATE,
+        rung               TEXT NOT NULL DEFAULT 'prospect' CHECK (rung IN ({RUNGS})),
+        rung_since         DATE NOT NULL,
+        defected_on        DATE,
+        created_on         DATE NOT NULL,
+        updated_at         DATETIME NOT NULL,
+        CHECK ((birthday_month IS NULL) = (birthday_day IS NULL)),
+        CHECK (birthday_year IS NULL OR birthday_month IS NOT NULL),
+        CHECK (referred_by_id IS NULL OR referred_by_id <> id)
+    )""",
+    "CREATE INDEX ix_party_name ON party (name COLLATE NOCASE, id)",
+    "CREATE INDEX ix_party_rung ON party (rung, name COLLATE NOCASE, id)",
+    "CREATE INDEX ix_party_kind ON party (kind)",
+    "CREATE INDEX ix_party_referred_by ON party (referred_by_id)",
+    "CREATE INDEX ix_party_birthday ON party (birthday_month, birthday_day)",
+    "CREATE INDEX ix_party_renewal ON party (renewal_on)",
+    "CREATE INDEX ix_party_created ON party (created_on)",
+    "CREATE INDEX ix_party_defected ON party (defected_on)",
+    """
+    CREATE TABLE contact_point (
+        id       INTEGER PRIMARY KEY,
+        party_id INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        kind     TEXT NOT NULL CHECK (kind IN ('email','phone')),
+        value    TEXT NOT NULL CHECK (length(value) BETWEEN 1 AND 320),
+        label    TEXT CHECK (length(label) <= 60),
+        norm     TEXT NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX ix_contact_point_party ON contact_point (party_id, kind, position)",
+    "CREATE INDEX ix_contact_point_norm ON contact_point (kind, norm)",
+    """
+    CREATE TABLE party_tag (
+        party_id INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        tag      TEXT NOT NULL CHECK (length(tag) BETWEEN 1 AND 60),
+        PRIMARY KEY (party_id, tag)
+    )""",
+    "CREATE INDEX ix_party_tag_tag ON party_tag (tag, party_id)",
+    f"""
+    CREATE TABLE rung_step (
+        id        INTEGER PRIMARY KEY,
+        party_id  INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        from_rung TEXT CHECK (from_rung IN ({RUNGS})),
+        to_rung   TEXT NOT NULL CHECK (to_rung IN ({RUNGS})),
+        on_date   DATE NOT NULL,
+        note      TEXT NOT NULL DEFAULT '',
+        CHECK (from_rung IS NULL OR from_rung <> to_rung)
+    )""",
+    "CREATE INDEX ix_rung_step_party ON rung_step (party_id, on_date, id)",
+    "CREATE INDEX ix_rung_step_date ON rung_step (on_date)",
+    f"""
+    CREATE TABLE interaction (
+        id        INTEGER PRIMARY KEY,
+        party_id  INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        at        DATETIME NOT NULL,
+        channel   TEXT NOT NULL CHECK (channel IN ({CHANNELS})),
+        direction TEXT NOT NULL CHECK (direction IN ('inbound','outbound')),
+        subject   TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 300),
+        notes     TEXT NOT NULL DEFAULT '',
+        outcome   TEXT CHECK (length(outcome) <= 300)
+    )""",
+    "CREATE INDEX ix_interaction_party ON interaction (party_id, at)",
+    "CREATE INDEX ix_interaction_at ON interaction (at, party_id)",
+    """
+    CREATE TABLE follow_up (
+        id         INTEGER PRIMARY KEY,
+        party_id   INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        due_on     DATE NOT NULL,
+        due_time   TIME,
+        text       TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 500),
+        priority   TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('low','normal','high')),
+        repeat     TEXT CHECK (repeat IN ('weekly','monthly','quarterly','yearly')),
+        status     TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','done','cancelled')),
+        done_on    DATE,
+        created_on DATE NOT NULL,
+        CHECK ((status = 'done') = (done_on IS NOT NULL))
+    )""",
+    "CREATE INDEX ix_follow_up_due ON follow_up (status, due_on, due_time)",
+    "CREATE INDEX ix_follow_up_party ON follow_up (party_id, status, due_on)",
+    "CREATE INDEX ix_follow_up_done ON follow_up (done_on) WHERE done_on IS NOT NULL",
+    f"""
+    CREATE TABLE purchase (
+        id            INTEGER PRIMARY KEY,
+        party_id      INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        on_date       DATE NOT NULL,
+        what          TEXT NOT NULL DEFAULT '' CHECK (length(what) <= 300),
+        revenue_cents INTEGER NOT NULL CHECK (revenue_cents BETWEEN -{MAX_CENTS} AND {MAX_CENTS}),
+        cost_cents    INTEGER CHECK (cost_cents BETWEEN -{MAX_CENTS} AND {MAX_CENTS})
+    )""",
+    "CREATE INDEX ix_purchase_party ON purchase (party_id, on_date)",
+    "CREATE INDEX ix_purchase_date ON purchase (on_date, party_id)",
+    """
+    CREATE TABLE feedback (
+        id       INTEGER PRIMARY KEY,
+        party_id INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        on_date  DATE NOT NULL,
+        score    INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
+        comment  TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX ix_feedback_party ON feedback (party_id, on_date)",
+    "CREATE INDEX ix_feedback_date ON feedback (on_date)",
+    f"""
+    CREATE TABLE defection (
+        id          INTEGER PRIMARY KEY,
+        party_id    INTEGER NOT NULL REFERENCES party(id) ON DELETE CASCADE,
+        on_date     DATE NOT NULL,
+        reason      TEXT NOT NULL CHECK (reason IN ({REASONS})),
+        note        TEXT NOT NULL DEFAULT '',
+        won_back_on DATE,
+        CHECK (won_back_on IS NULL OR won_back_on >= on_date)
+    )""",
+    "CREATE INDEX ix_defection_party ON defection (party_id, on_date)",
+    "CREATE INDEX ix_defection_date ON defection (on_date)",
+]
+
+# Version 2: rollups and search.  The rollups are plain columns that the store
+# refreshes inside the same transaction as the write that changes them
+# (store.rollups); the search index follows party, contact_point and party_tag
+# through triggers, so no writer can forget it.
+V2 = [
+    "ALTER TABLE party ADD COLUMN last_contact_at DATETIME",
+    "ALTER TABLE party ADD COLUMN next_follow_up_on DATE",
+    "ALTER TABLE party ADD COLUMN first_purchase_on DATE",
+    "ALTER TABLE party ADD COLUMN purchase_count INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE party ADD COLUMN revenue_cents INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE party ADD COLUMN cost_cents INTEGER NOT NULL DEFAULT 0",
+    """ALTER TABLE party ADD COLUMN rung_level INTEGER GENERATED ALWAYS AS (
+        CASE rung WHEN 'prospect' THEN 0 WHEN 'customer' THEN 1 WHEN 'client' THEN 2
+                  WHEN 'supporter' THEN 3 WHEN 'advocate' THEN 4 ELSE 5 END) VIRTUAL""",
+    "CREATE INDEX ix_party_last_contact ON party (last_contact_at, id)",
+    "CREATE INDEX ix_party_next_follow_up ON party (next_follow_up_on, id)",
+    "CREATE INDEX ix_party_revenue ON party (revenue_cents, id)",
+    "CREATE INDEX ix_party_rung_level ON party (rung_level, name COLLATE NOCASE, id)",
+    "CREATE INDEX ix_party_first_purchase ON party (first_purchase_on)",
+    """
+    UPDATE party SET
+        last_contact_at = (SELECT max(at) FROM interaction i WHERE i.party_id = party.id),
+        next_follow_up_on = (SELECT min(due_on) FROM follow_up f
+                             WHERE f.party_id = party.id AND f.status = 'open'),
+        first_purchase_on = (SELECT min(on_date) FROM purchase p WHERE p.party_id = party.id),
+        purchase_count = (SELECT count(*) FROM purchase p WHERE p.party_id = party.id),
+        revenue_cents = coalesce((SELECT sum(revenue_cents) FROM purchase p
+                                  WHERE p.party_id = party.id), 0),
+        cost_cents = coalesce((SELECT sum(coalesce(cost_cents, 0)) FROM purchase p
+                               WHERE p.party_id = party.id), 0)
+    """,
+    """
+    CREATE VIRTUAL TABLE party_search USING fts5(
+        name, organisation, contacts, tags, notes,
+        tokenize = "unicode61 remove_diacritics 2",
+        prefix = '1 2 3'
+    )""",
+    """
+    CREATE TRIGGER party_search_ai AFTER INSERT ON party BEGIN
+        INSERT INTO party_search (rowid, name, organisation, contacts, tags, notes)
+        VALUES (new.id, new.name, coalesce(new.organisation, ''), '', '', new.notes);
+    END""",
+    """
+    CREATE TRIGGER party_search_au AFTER UPDATE OF name, organisation, notes ON party BEGIN
+        UPDATE party_search SET name = new.name, organisation = coalesce(new.organisation, ''),
+               notes = new.notes
+         WHERE rowid = new.id;
+    END""",
+    """
+    CREATE TRIGGER party_search_ad AFTER DELETE ON party BEGIN
+        DELETE FROM party_search WHERE rowid = old.id;
+    END""",
+    *[
+        f"""
+    CREATE TRIGGER party_search_cp_{suffix} AFTER {event} ON contact_point BEGIN
+        UPDATE party_search SET contacts = coalesce((
+            SELECT group_concat(value || ' ' || norm, ' ') FROM contact_point
+             WHERE party_id = {row}.party_id), '')
+         WHERE rowid = {row}.party_id;
+    END"""
+        for suffix, event, row in (
+            ("ai", "INSERT", "new"),
+            ("au", "UPDATE", "new"),
+            ("ad", "DELETE", "old"),
+        )
+    ],
+    *[
+        f"""
+    CREATE TRIGGER party_search_tag_{suffix} AFTER {event} ON party_tag BEGIN
+        UPDATE party_search SET tags = coalesce((
+            SELECT group_concat(tag, ' ') FROM party_tag WHERE party_id = {row}.party_id), '')
+         WHERE rowid = {row}.party_id;
+    END"""
+        for suffix, event, row in (("ai", "INSERT", "new"), ("ad", "DELETE", "old"))
+    ],
+    """
+    INSERT INTO party_search (rowid, name, organisation, contacts, tags, notes)
+    SELECT p.id, p.name, coalesce(p.organisation, ''),
+           coalesce((SELECT group_concat(value || ' ' || norm, ' ') FROM contact_point c
+                     WHERE c.party_id = p.id), ''),
+           coalesce((SELECT group_concat(tag, ' ') FROM party_tag t WHERE t.party_id = p.id), ''),
+           p.notes
+      FROM party p
+    """,
+]
+
+STEPS: list[list[str]] = [V1, V2]
+LATEST = len(STEPS)
+
+
+def current_version(conn: Connection) -> int:
+    """The schema version recorded in the database; 0 for an empty database."""
+    has_meta = conn.execute(
+        text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+    ).scalar_one()
+    if not has_meta:
+        return 0
+    value = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).scalar()
+    return int(value) if value is not None else 0
+
+
+def apply_steps(conn: Connection, start: int, stop: int = LATEST) -> None:
+    """Run steps start+1 .. stop inside the caller's transaction and record the version."""
+    for version in range(start + 1, stop + 1):
+        for statement in STEPS[version - 1]:
+            conn.exec_driver_sql(statement)
+    conn.execute(
+        text("INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+        {"v": str(stop)},
+    )

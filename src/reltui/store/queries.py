@@ -1,0 +1,58 @@
+"""Queries whose SQL differs between engines: search and date arithmetic.
+
+Services call these instead of writing engine-specific SQL themselves, so a
+PostgreSQL implementation can slot in here without touching anything above.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import Connection, text
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(query: str) -> str | None:
+    """User text -> an FTS5 query: every word must match as a prefix ('ann exa' -> ann* AND exa*)."""
+    words = _WORD.findall(query.lower())[:12]
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def search_ids_sql() -> str:
+    """SQL (a subquery) giving the ids of parties matching :fts."""
+    return "SELECT rowid FROM party_search WHERE party_search MATCH :fts"
+
+
+def going_cold(conn: Connection, today: date, *, limit: int, offset: int = 0) -> list[tuple]:
+    """Active parties past their contact cadence, longest overdue first:
+    (id, name, last_contact_at, cadence_days, days_past)."""
+    sql = text(
+        """
+        SELECT id, name, last_contact_at, cadence_days, days_past FROM (
+            SELECT id, name, last_contact_at, cadence_days,
+                   CAST(julianday(:today) - julianday(date(coalesce(last_contact_at, created_on)))
+                        AS INTEGER) - cadence_days AS days_past
+              FROM party
+             WHERE cadence_days IS NOT NULL AND defected_on IS NULL
+        ) WHERE days_past > 0
+        ORDER BY days_past DESC, id
+        LIMIT :limit OFFSET :offset
+        """
+    )
+    return list(conn.execute(sql, {"today": today.isoformat(), "limit": limit, "offset": offset}))
+
+
+def count_going_cold(conn: Connection, today: date) -> int:
+    sql = text(
+        """
+        SELECT count(*) FROM party
+         WHERE cadence_days IS NOT NULL AND defected_on IS NULL
+           AND CAST(julianday(:today) - julianday(date(coalesce(last_contact_at, created_on)))
+                    AS INTEGER) > cadence_days
+        """
+    )
+    return conn.execute(sql, {"today": today.isoformat()}).scalar_one()

@@ -1,0 +1,40 @@
+"""The per-party rollup columns (schema version 2), refreshed in the writer's transaction.
+
+Every write that changes a party's interactions, follow-ups or purchases calls
+`refresh(conn, [party_id])` before it commits; bulk loaders call it once with
+no ids.  The Parties list sorts and pages on these columns with indexes
+instead of aggregating a million rows per screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, bindparam, text
+
+_SET = """
+    last_contact_at = (SELECT max(at) FROM interaction i WHERE i.party_id = party.id),
+    next_follow_up_on = (SELECT min(due_on) FROM follow_up f
+                         WHERE f.party_id = party.id AND f.status = 'open'),
+    first_purchase_on = (SELECT min(on_date) FROM purchase p WHERE p.party_id = party.id),
+    purchase_count = (SELECT count(*) FROM purchase p WHERE p.party_id = party.id),
+    revenue_cents = coalesce((SELECT sum(revenue_cents) FROM purchase p
+                              WHERE p.party_id = party.id), 0),
+    cost_cents = coalesce((SELECT sum(coalesce(cost_cents, 0)) FROM purchase p
+                           WHERE p.party_id = party.id), 0)
+"""
+
+_ONE = text(f"UPDATE party SET {_SET} WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+_ALL = text(f"UPDATE party SET {_SET}")
+
+
+def refresh(conn: Connection, party_ids: Iterable[int] | None = None) -> None:
+    """Recompute the rollups of the given parties (all parties when None)."""
+    if party_ids is None:
+        conn.execute(_ALL)
+        return
+    ids = sorted(set(party_ids))
+    for start in range(0, len(ids), 500):
+        conn.execute(_ONE, {"ids": ids[start:start + 500]})
