@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own commands: each has add_commands(command), where
 # command(name, help, handler) returns the sub-parser; handler(svc, args) -> exit code.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["reltui.cli_metrics"]
 
 
 # -- helpers ---------------------------------------------------------------------------------

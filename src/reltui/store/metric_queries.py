@@ -1,0 +1,676 @@
+"""The SQL aggregates behind the metrics (DOMAIN.md "Metrics"); SQLite dialect.
+
+Every figure is counted in SQL: Python only ever sees a handful of sums per
+query (or one page of a drill-down), never a row per party or per purchase.
+Engine-specific SQL lives here and nowhere else: date() arithmetic, unary `+`
+to steer SQLite's index choice, window functions, `count(DISTINCT CASE ...)`.
+
+Conventions:
+- dates are bound as ISO text ('2026-11-22'); DATETIME columns (interaction.at,
+  party.last_contact_at) hold 'YYYY-MM-DD HH:MM:SS...' so `at < :e1` (the day
+  after the period end) keeps every moment of the last day;
+- "defected at d" = a defection row with on_date <= d not won back by d
+  (won_back_on > d or null); "active at d" = first purchase on or before d and
+  not defected at d;
+- a party's rung at d is the `to_rung` of its last rung step on or before d.
+  The store writes every step with from_rung = the rung it left, so this is
+  the `from_rung` of its first step after d, or, with no step after d (its
+  rung_since <= d), its current rung; only parties whose rung changed after d
+  need a look at rung_step;
+- profit = revenue - cost, an unknown cost counting as 0.
+
+The segment fragments below are fixed strings chosen from SEGMENT_SQL, never
+user text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from reltui.store.migrations import KINDS
+
+RUNGS = ("prospect", "customer", "client", "supporter", "advocate", "partner")
+REASONS = ("price", "service", "quality", "competitor", "moved", "no-need", "other")
+
+# B2B is every kind but customer, spelled out so that SQLite can seek an index on kind
+_B2B_KINDS = ", ".join(k for k in KINDS.split(",") if k != "'customer'")
+SEGMENT_KINDS = {"b2c": "kind = 'customer'", "b2b": f"kind IN ({_B2B_KINDS})"}
+# party alias p
+SEGMENT_SQL = {"all": "1", **{k: f"p.{v}" for k, v in SEGMENT_KINDS.items()}}
+# The ids of a segment's parties, in a temporary table (one per connection) that
+# `segment_scope` fills once per computation: every query over a table with a
+# party_id column then probes it by rowid, instead of each building its own list.
+SEGMENT_TABLE = "temp.metric_segment"
+
+
+@contextmanager
+def segment_scope(conn: Connection, segment: str) -> Iterator[None]:
+    """Make `_seg_in` usable for `segment` inside the caller's transaction."""
+    if segment == "all":
+        yield
+        return
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {SEGMENT_TABLE}")
+    conn.exec_driver_sql(f"CREATE TABLE {SEGMENT_TABLE} (id INTEGER PRIMARY KEY)")
+    try:
+        conn.exec_driver_sql(
+            f"INSERT INTO {SEGMENT_TABLE} SELECT id FROM party WHERE {SEGMENT_KINDS[segment]}")
+        yield
+    finally:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {SEGMENT_TABLE}")
+
+
+def _seg_in(segment: str, alias: str) -> str:
+    """The segment test for a row of a table with a party_id (inside `segment_scope`).
+
+    The `+` keeps SQLite on the table's own date index, probing the segment's ids.
+    """
+    return "1" if segment == "all" else f"+{alias}.party_id IN {SEGMENT_TABLE}"
+
+
+# a rung's place on the ladder: its position in this string grows with the rung
+_LADDER = "," + ",".join(RUNGS) + ","
+
+
+def _level(expr: str) -> str:
+    return f"instr('{_LADDER}', ',' || {expr} || ',')"
+
+
+def _year_before(col: str) -> str:
+    """The same day a year earlier, 29 February -> 28 February (as Python's relativedelta)."""
+    return (f"(CASE WHEN substr({col}, 6, 5) = '02-29' THEN date({col}, '-1 year', '-1 day')"
+            f" ELSE date({col}, '-1 year') END)")
+
+
+def _params(start: date, end: date, **more: Any) -> dict[str, Any]:
+    return {"s": start.isoformat(), "e": end.isoformat(),
+            "e1": (end + timedelta(days=1)).isoformat(), **more}
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+def read_settings(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    marks = ", ".join(f":k{i}" for i in range(len(keys)))
+    rows = conn.execute(text(f"SELECT key, value FROM setting WHERE key IN ({marks})"),
+                        {f"k{i}": k for i, k in enumerate(keys)})
+    return {r[0]: r[1] for r in rows}
+
+
+# -- per-party expressions (party alias p, joined to the defection flags dd) ----------------------
+
+# For every party with a defection on or before the end: defected at the start (d0)
+# and at the end (d1).  Materialised once per statement; parties join it by id.
+_DD = """dd AS MATERIALIZED (
+        SELECT party_id,
+               max(on_date <= :s AND (won_back_on IS NULL OR won_back_on > :s)) AS d0,
+               max(won_back_on IS NULL OR won_back_on > :e) AS d1
+          FROM defection WHERE on_date <= :e GROUP BY party_id)"""
+_JOIN_DD = "LEFT JOIN dd ON dd.party_id = p.id"
+D0 = "coalesce(dd.d0, 0)"
+D1 = "coalesce(dd.d1, 0)"
+FP = "p.first_purchase_on"
+A0 = f"({FP} <= :s AND NOT {D0})"
+A1 = f"({FP} <= :e AND NOT {D1})"
+WON = f"({FP} > :s AND {FP} <= :e)"
+BOUGHT = f"({FP} <= :e)"
+ADDED = "(p.created_on BETWEEN :s AND :e)"
+REFERRED = "(p.referred_by_id IS NOT NULL)"
+# two or more purchases on or before the end; :all_in = 1 when no purchase is dated after
+# the end (the usual case: a period ending today), so purchase_count alone says it
+REP = ("(CASE WHEN p.purchase_count < 2 THEN 0 WHEN :all_in THEN 1"
+       " ELSE coalesce((SELECT b.on_date FROM purchase b WHERE b.party_id = p.id"
+       " ORDER BY b.on_date LIMIT 1 OFFSET 1) <= :e, 0) END)")
+# an interaction in the period; last_contact_at (the rollup) settles it unless the
+# last contact came after the period
+HELPED = ("(CASE WHEN p.last_contact_at IS NULL OR p.last_contact_at < :s THEN 0"
+          " WHEN p.last_contact_at < :e1 THEN 1"
+          " ELSE EXISTS (SELECT 1 FROM interaction i WHERE i.party_id = p.id"
+          " AND i.at >= :s AND i.at < :e1) END)")
+_LAST_TOUCH = ("(CASE WHEN p.last_contact_at IS NULL OR p.last_contact_at < :e1"
+               " THEN p.last_contact_at ELSE (SELECT max(i.at) FROM interaction i"
+               " WHERE i.party_id = p.id AND i.at < :e1) END)")
+DAYS_PAST = (f"(CAST(julianday(:e) - julianday(substr(coalesce({_LAST_TOUCH}, p.created_on), 1, 10))"
+             " AS INTEGER) - p.cadence_days)")
+PAST = f"(CASE WHEN p.cadence_days IS NULL THEN 0 ELSE {DAYS_PAST} > 0 END)"
+
+
+def _all_in(conn: Connection, end: date) -> int:
+    """1 when no purchase is dated after `end` (then purchase_count counts them all)."""
+    last = conn.execute(text("SELECT max(on_date) FROM purchase")).scalar()
+    return int(last is None or str(last) <= end.isoformat())
+
+
+def _party_params(conn: Connection, start: date, end: date, **more: Any) -> dict[str, Any]:
+    return _params(start, end, all_in=_all_in(conn, end), **more)
+
+
+# -- the parties ---------------------------------------------------------------------------------
+#
+# Adding up per-party flags costs SQLite a few microseconds per party and flag, so the
+# passes below are shaped to keep that small: no join in the big pass (the few parties
+# with a defection are counted apart and subtracted), each costly test guarded by a
+# CASE that settles most parties on their rollup columns, and groupings done on a
+# handful of keys.
+
+def _guarded(condition: str, value: str) -> str:
+    """`value` for the parties meeting `condition` (cheap), NULL (not counted) for the rest."""
+    return f"CASE WHEN {condition} THEN {value} END"
+
+
+def party_figures(conn: Connection, start: date, end: date, segment: str,
+                  points: Sequence[date] = ()) -> dict[str, Any]:
+    """Counts over the parties: retention, new customers, loyalty, ROR, cadence, and
+    `active_at`: the parties active on each of `points` (the period's month ends, the
+    last one its end; ascending, one per month).
+
+    Counts of active parties come as "parties that had bought" (from first purchases
+    grouped by month) minus "those of them defected then" (from the few parties with
+    a defection), so the pass over every party stays light.
+    """
+    seg = SEGMENT_SQL[segment]
+    months = [f"{d:%Y-%m}" for d in points]
+    if len(set(months)) != len(months) or list(points) != sorted(points) or (
+            points and (points[0] < start or points[-1] > end)):
+        raise ValueError("points: one per month, ascending, inside the period")
+    params = _party_params(conn, start, end)
+    # first purchases: '' = on or before the start, else by month up to the end
+    firsts = dict(conn.execute(text(f"""
+        SELECT CASE WHEN {FP} <= :s THEN '' ELSE substr({FP}, 1, 7) END, count(*)
+          FROM party p WHERE {seg} AND {FP} <= :e GROUP BY 1"""), params).all())
+    row: dict[str, Any] = {"bought_by_start": firsts.get("", 0), "bought": sum(firsts.values())}
+    row["won"] = row["bought"] - row["bought_by_start"]
+    row.update(conn.execute(text(f"""
+        SELECT count(*) AS parties,
+               coalesce(sum({_guarded(f"p.purchase_count >= 2 AND {FP} <= :e", REP)}), 0)
+                   AS repeat_buyers,
+               coalesce(sum({ADDED}), 0) AS added,
+               coalesce(sum({_guarded(REFERRED, ADDED)}), 0) AS referrals,
+               coalesce(sum({_guarded("p.last_contact_at >= :s", HELPED)}), 0) AS helped,
+               coalesce(sum({_guarded(f"p.last_contact_at >= :s AND ({REFERRED} OR p.purchase_count >= 2)",
+                                      f"{HELPED} AND ({REFERRED} OR {REP})")}), 0) AS loyal,
+               coalesce(sum({_guarded("p.cadence_days IS NOT NULL", f"{FP} <= :e")}), 0)
+                   AS cadence_bought,
+               coalesce(sum({_guarded(f"p.cadence_days IS NOT NULL AND {FP} <= :e", PAST)}), 0)
+                   AS past_bought
+          FROM party p
+         WHERE {seg}"""), params).mappings().one())
+    d = _defected_counts(conn, seg, start, end, len(points))
+    row["active_start"] = row["bought_by_start"] - d["start"]
+    row["retained"] = row["active_start"] - d["lost"]
+    row["active_end"] = row["bought"] - d["end"]
+    row["cadence_base"] = row["cadence_bought"] - d["cadence"]
+    row["past_cadence"] = row["past_bought"] - d["past"]
+    active, running = [], row["bought_by_start"]
+    for k, month in enumerate(months):
+        running += firsts.get(month, 0)  # each point is its month's last day, or the end
+        active.append(running - d["by_month"][k])
+    row["active_at"] = active
+    return row
+
+
+def _month_index(col: str) -> str:
+    """Months from the period's first month to the month of `col` (0 for that month)."""
+    return f"((CAST(substr({col}, 1, 4) AS INTEGER) - :y0) * 12 + CAST(substr({col}, 6, 2) AS INTEGER) - :m0)"
+
+
+def _defected_counts(conn: Connection, seg: str, start: date, end: date, months: int) -> dict[str, Any]:
+    """What the defections take away from the counts of parties that had bought:
+
+    - start / end: parties defected at the start / at the end (that had bought by then);
+    - lost: parties active at the start and defected at the end;
+    - cadence / past: of those defected at the end, the ones with a cadence / past it;
+    - by_month: for each of the period's month ends (the last: its end), the parties
+      defected on it that had bought by then.
+
+    One pass over the defections (few next to the parties), grouped on small flags.
+    A party's defections never overlap (one can't defect while defected), so "rows
+    that cover a date" counts parties.  A defection covers the month ends from the
+    month it began (or of the first purchase, if later) up to the one before its
+    win-back: a range [lo, hi) of month indexes, spread over the months here.
+    """
+    covers_s = "(x.on_date <= :s AND (x.won_back_on IS NULL OR x.won_back_on > :s))"
+    covers_e = "(x.won_back_on IS NULL OR x.won_back_on > :e)"  # on_date <= :e below
+    other_covers_s = ("EXISTS (SELECT 1 FROM defection y WHERE y.party_id = x.party_id AND y.id <> x.id"
+                      " AND y.on_date <= :s AND (y.won_back_on IS NULL OR y.won_back_on > :s))")
+    lo = f"max(0, {_month_index('x.on_date')}, {_month_index(FP)})"
+    hi = f"CASE WHEN {covers_e} THEN {months} ELSE {_month_index('x.won_back_on')} END"
+    sql = f"""
+        SELECT cs, ce, lost, cad, past, lo, hi, count(*) FROM (
+            SELECT {FP} <= :s AND {covers_s} AS cs,
+                   {covers_e} AS ce,
+                   {_guarded(f"{covers_e} AND {FP} <= :s AND x.on_date > :s", f"NOT {other_covers_s}")}
+                       AS lost,
+                   {covers_e} AND p.cadence_days IS NOT NULL AS cad,
+                   {_guarded(f"{covers_e} AND p.cadence_days IS NOT NULL", PAST)} AS past,
+                   {lo} AS lo, {hi} AS hi
+              FROM defection x JOIN party p ON p.id = x.party_id
+             WHERE {seg} AND x.on_date <= :e AND {FP} <= :e
+               AND (x.won_back_on IS NULL OR x.won_back_on > :s)
+             LIMIT -1)
+         GROUP BY 1, 2, 3, 4, 5, 6, 7
+    """
+    params = _params(start, end, y0=start.year, m0=start.month)
+    totals = dict.fromkeys(("start", "end", "lost", "cadence", "past"), 0)
+    steps = [0] * (months + 1)
+    for cs, ce, lost, cad, past, lo_k, hi_k, n in conn.execute(text(sql), params):
+        totals["start"] += n * bool(cs)
+        totals["end"] += n * bool(ce)
+        totals["lost"] += n * bool(lost)
+        totals["cadence"] += n * bool(cad)
+        totals["past"] += n * bool(past)
+        if lo_k < hi_k:
+            steps[min(lo_k, months)] += n
+            steps[min(hi_k, months)] -= n
+    by_month, running = [], 0
+    for k in range(months):
+        running += steps[k]
+        by_month.append(running)
+    return {**totals, "by_month": by_month}
+
+
+def _rung_at(at: str) -> str:
+    return (f"(CASE WHEN p.created_on > {at} THEN NULL WHEN p.rung_since <= {at} THEN p.rung"
+            f" ELSE (SELECT st.from_rung FROM rung_step st WHERE st.party_id = p.id"
+            f" AND st.on_date > {at} ORDER BY st.on_date, st.id LIMIT 1) END)")
+
+
+RS_ANY = _rung_at(":s")
+RE_ANY = _rung_at(":e")
+RS = f"(CASE WHEN {D0} THEN NULL ELSE {RS_ANY} END)"  # on the ladder at the start
+RE = f"(CASE WHEN {D1} THEN NULL ELSE {RE_ANY} END)"  # on the ladder at the end
+
+
+def _nothing_after(conn: Connection, end: date) -> bool:
+    """True when no party was added and no rung moved after `end` (a period ending
+    today): then every party's rung at the end is its current rung."""
+    last_step = conn.execute(text("SELECT max(on_date) FROM rung_step")).scalar()
+    last_added = conn.execute(text("SELECT max(created_on) FROM party")).scalar()
+    return all(v is None or str(v) <= end.isoformat() for v in (last_step, last_added))
+
+
+def ladder_figures(conn: Connection, start: date, end: date, segment: str) -> dict[str, dict[str, int]]:
+    """Per rung: parties on it at the start and at the end (not defected then), and how
+    many of those on it at the start stood on a higher rung at the end.
+
+    Every query returns one row per rung or per (rung at start, rung at end) pair;
+    the last one counts the parties defected at the start or the end, to take away.
+    """
+    seg = SEGMENT_SQL[segment]
+    params = _params(start, end)
+    start_n = dict.fromkeys(RUNGS, 0)
+    end_n = dict.fromkeys(RUNGS, 0)
+    climbed = dict.fromkeys(RUNGS, 0)
+    current = _nothing_after(conn, end)
+    re_any = "p.rung" if current else RE_ANY
+    # LIMIT -1: a co-routine, so each rung is worked out once per party, not again for the sort
+    pairs = (f"SELECT rs, re, count(*) FROM (SELECT {RS_ANY} AS rs, {re_any} AS re FROM party p"
+             f" WHERE {seg} AND p.created_on <= :s LIMIT -1) GROUP BY 1, 2")
+    for rs, re_, n in conn.execute(text(pairs), params):
+        if rs in start_n:
+            start_n[rs] += n
+            if re_ in RUNGS and RUNGS.index(re_) > RUNGS.index(rs):
+                climbed[rs] += n
+    if current:
+        ends = f"SELECT p.rung, count(*) FROM party p WHERE {seg} GROUP BY 1"
+    else:
+        ends = (f"SELECT re, count(*) FROM (SELECT {RE_ANY} AS re FROM party p"
+                f" WHERE {seg} AND p.created_on <= :e LIMIT -1) GROUP BY 1")
+    for re_, n in conn.execute(text(ends), params):
+        if re_ in end_n:
+            end_n[re_] += n
+    defected = f"""
+        WITH {_DD}
+        SELECT rs, re, d0, d1, count(*) FROM (
+            SELECT {RS_ANY} AS rs, {re_any} AS re, dd.d0, dd.d1
+              FROM dd JOIN party p ON p.id = dd.party_id
+             WHERE {seg} AND (dd.d0 OR dd.d1) LIMIT -1)
+         GROUP BY 1, 2, 3, 4
+    """
+    for rs, re_, d0, d1, n in conn.execute(text(defected), params):
+        if d0 and rs in start_n:
+            start_n[rs] -= n
+            if re_ in RUNGS and RUNGS.index(re_) > RUNGS.index(rs):
+                climbed[rs] -= n
+        if d1 and re_ in end_n:
+            end_n[re_] -= n
+    return {"start": start_n, "end": end_n, "climbed": climbed}
+
+
+# -- the buyers of the period: profit, pyramid, Pareto ---------------------------------------------
+
+def _buyers_cte(segment: str) -> str:
+    """`x`: one row per party of the segment that bought in the period: its revenue and
+    profit over the period, and whether it was active at the start (a0) and end (a1).
+
+    The `+` on on_date sends SQLite along the party-ordered purchase index (no sort
+    for the GROUP BY); a buyer has bought by the end, so a1 is just "not defected".
+    """
+    defected = ("(SELECT party_id FROM defection WHERE on_date <= {d}"
+                " AND (won_back_on IS NULL OR won_back_on > {d}))")
+    return f"""x AS MATERIALIZED (
+            SELECT party_id AS id, sum(revenue_cents) AS rev,
+                   sum(revenue_cents - coalesce(cost_cents, 0)) AS profit,
+                   (party_id IN (SELECT id FROM party WHERE first_purchase_on <= :s)
+                    AND party_id NOT IN {defected.format(d=':s')}) AS a0,
+                   party_id NOT IN {defected.format(d=':e')} AS a1
+              FROM purchase
+             WHERE +on_date BETWEEN :s AND :e AND {_seg_in(segment, 'purchase')}
+             GROUP BY party_id)"""
+
+
+# ceil(n * share) in integer arithmetic, as domain.metrics.ceil_share does it
+def _ceil(count: str, share: str) -> str:
+    return f"(({count}) * :{share}_n + :{share}_d - 1) / :{share}_d"
+
+
+def buyer_figures(conn: Connection, start: date, end: date, segment: str, *,
+                  platinum: Fraction, gold: Fraction, top: Fraction) -> dict[str, Any]:
+    """Revenue and profit of the period's buyers; the pyramid's tiers (counts split as
+    domain.metrics.pyramid_split does; profits as sums of the best so many); the
+    revenue of the top ceil(20%) by revenue.  Ties don't change a sum of the best k.
+
+    For the Pareto share a party whose refunds outweigh its purchases in the period
+    counts as bringing 0 (positive_revenue, top_revenue), so the share stays in 0..1.
+    """
+    sql = f"""
+        WITH {_buyers_cte(segment)},
+        t AS MATERIALIZED (
+            SELECT count(*) AS buyers, coalesce(sum(rev), 0) AS revenue,
+                   coalesce(sum(max(rev, 0)), 0) AS positive_revenue,
+                   coalesce(sum(profit), 0) AS profit,
+                   coalesce(sum(CASE WHEN a0 AND a1 THEN profit END), 0) AS retained_profit,
+                   coalesce(sum(a1 AND profit > 0), 0) AS positive,
+                   coalesce(sum(a1 AND profit <= 0), 0) AS lead_count,
+                   coalesce(sum(CASE WHEN a1 AND profit <= 0 THEN profit END), 0) AS lead_profit
+              FROM x),
+        k AS MATERIALIZED (
+            SELECT t.*, {_ceil('buyers', 'top')} AS top_count,
+                   min(positive, {_ceil('positive', 'pl')}) AS platinum_count
+              FROM t),
+        g AS MATERIALIZED (
+            SELECT k.*, min(positive - platinum_count, {_ceil('positive', 'go')}) AS gold_count
+              FROM k),
+        -- the profit of the best so many (a sort that keeps only that many)
+        top_platinum AS (
+            SELECT coalesce(sum(profit), 0) AS v FROM (
+                SELECT profit FROM x WHERE a1 AND profit > 0 ORDER BY profit DESC
+                 LIMIT (SELECT platinum_count FROM g))),
+        top_gold AS (
+            SELECT coalesce(sum(profit), 0) AS v FROM (
+                SELECT profit FROM x WHERE a1 AND profit > 0 ORDER BY profit DESC
+                 LIMIT (SELECT platinum_count + gold_count FROM g))),
+        tiers AS (
+            SELECT top_platinum.v AS platinum_profit, top_gold.v - top_platinum.v AS gold_profit,
+                   (SELECT coalesce(sum(profit), 0) FROM x WHERE a1 AND profit > 0) - top_gold.v
+                       AS iron_profit
+              FROM top_platinum, top_gold),
+        pareto AS (
+            SELECT coalesce(sum(max(rev, 0)), 0) AS top_revenue
+              FROM (SELECT rev FROM x ORDER BY rev DESC LIMIT (SELECT top_count FROM g)))
+        SELECT * FROM g, tiers, pareto
+    """
+    params = _params(start, end, **_share_params(platinum, gold, top))
+    row = dict(conn.execute(text(sql), params).mappings().one())
+    row["iron_count"] = row["positive"] - row["platinum_count"] - row["gold_count"]
+    return row
+
+
+def _buyers_ranked(segment: str) -> str:
+    """The buyers ranked, for drill-downs: by revenue (rev_rank) and, among those active
+    at the end with a profit, by profit (ties by name, then id), with their tier."""
+    return f"""
+        WITH {_buyers_cte(segment)},
+        r AS (
+            SELECT x.*, p.name, (a1 AND profit > 0) AS pos,
+                   row_number() OVER (ORDER BY rev DESC, p.name COLLATE NOCASE, x.id) AS rev_rank,
+                   count(*) OVER () AS buyers
+              FROM x JOIN party p ON p.id = x.id),
+        t AS (
+            SELECT r.*,
+                   row_number() OVER (PARTITION BY pos ORDER BY profit DESC,
+                                      name COLLATE NOCASE, id) AS profit_rank,
+                   sum(pos) OVER () AS positive
+              FROM r),
+        k AS (
+            SELECT t.*, {_ceil('buyers', 'top')} AS top_count,
+                   min(positive, {_ceil('positive', 'pl')}) AS platinum_count
+              FROM t)
+        SELECT k.*,
+               CASE WHEN NOT a1 THEN NULL
+                    WHEN NOT pos THEN 'lead'
+                    WHEN profit_rank <= platinum_count THEN 'platinum'
+                    WHEN profit_rank <= platinum_count + min(positive - platinum_count,
+                                                            {_ceil('positive', 'go')})
+                         THEN 'gold'
+                    ELSE 'iron' END AS tier
+          FROM k
+    """
+
+
+def _share_params(platinum: Fraction, gold: Fraction, top: Fraction) -> dict[str, int]:
+    return {"pl_n": platinum.numerator, "pl_d": platinum.denominator,
+            "go_n": gold.numerator, "go_d": gold.denominator,
+            "top_n": top.numerator, "top_d": top.denominator}
+
+
+# -- month by month -------------------------------------------------------------------------------
+
+def money_by_month(conn: Connection, start: date, end: date, segment: str) -> dict[str, tuple[int, int, int]]:
+    """'YYYY-MM' -> (revenue cents, profit cents, purchases) over the period's days."""
+    sql = f"""
+        SELECT substr(d, 1, 7) AS month, sum(rev), sum(profit), sum(n) FROM (
+            SELECT on_date AS d, sum(revenue_cents) AS rev,
+                   sum(revenue_cents - coalesce(cost_cents, 0)) AS profit, count(*) AS n
+              FROM purchase
+             WHERE on_date BETWEEN :s AND :e AND {_seg_in(segment, 'purchase')}
+             GROUP BY on_date
+        ) GROUP BY month
+    """
+    return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(text(sql), _params(start, end))}
+
+
+def defections_by_month(conn: Connection, start: date, end: date, segment: str) -> dict[str, int]:
+    sql = f"""
+        SELECT substr(x.on_date, 1, 7), count(*) FROM defection x
+         WHERE x.on_date BETWEEN :s AND :e AND {_seg_in(segment, 'x')}
+         GROUP BY 1
+    """
+    return {r[0]: r[1] for r in conn.execute(text(sql), _params(start, end))}
+
+
+# -- feedback, steps, follow-ups, defections --------------------------------------------------------
+
+def feedback_figures(conn: Connection, start: date, end: date, segment: str) -> dict[str, int]:
+    sql = f"""
+        SELECT count(*) AS scores, coalesce(sum(score), 0) AS total,
+               coalesce(sum(score >= 9), 0) AS promoters, coalesce(sum(score <= 6), 0) AS detractors
+          FROM feedback f
+         WHERE f.on_date BETWEEN :s AND :e AND {_seg_in(segment, 'f')}
+    """
+    return dict(conn.execute(text(sql), _params(start, end)).mappings().one())
+
+
+_RUNG_VALUES = ", ".join(f"('{r}', {i})" for i, r in enumerate(RUNGS))
+# the (from, to) pairs of a step up the ladder
+_CLIMBING = (f"SELECT a.column1, b.column1 FROM (VALUES {_RUNG_VALUES}) a, (VALUES {_RUNG_VALUES}) b"
+             " WHERE b.column2 > a.column2")
+
+
+def step_figures(conn: Connection, start: date, end: date, segment: str) -> dict[str, int]:
+    """Rung steps in the period: up the ladder (climbs) and down it (falls)."""
+    sql = f"""
+        SELECT count(*) AS steps,
+               coalesce(sum(CASE WHEN (st.from_rung, st.to_rung) IN ({_CLIMBING}) THEN 1 ELSE 0 END), 0)
+                   AS climbs
+          FROM rung_step st
+         WHERE st.on_date BETWEEN :s AND :e AND st.from_rung IS NOT NULL
+           AND {_seg_in(segment, 'st')}
+    """
+    row = dict(conn.execute(text(sql), _params(start, end)).mappings().one())
+    row["falls"] = row["steps"] - row["climbs"]
+    return row
+
+
+# open at the end: created by then and not done by then (a cancelled one has no date: left out)
+_OPEN_AT_END = "(f.created_on <= :e AND (f.status = 'open' OR f.done_on > :e))"
+
+
+def follow_up_figures(conn: Connection, start: date, end: date, segment: str,
+                      today: date) -> dict[str, int]:
+    """Follow-ups open at the end, those of them past due, and the period's done ones.
+
+    For a period ending today or later every open follow-up was created by the end
+    (follow-ups are created today or earlier), so the created_on test, which would
+    need the table rows, is left to past periods.
+    """
+    seg = _seg_in(segment, "f")
+    created = "1" if end >= today else "f.created_on <= :e"
+    sql = f"""
+        SELECT
+          (SELECT count(*) FROM follow_up f WHERE f.status = 'open' AND {created} AND {seg}) +
+          (SELECT count(*) FROM follow_up f WHERE f.done_on > :e AND {created} AND {seg})
+              AS open_at_end,
+          (SELECT count(*) FROM follow_up f WHERE f.status = 'open' AND f.due_on < :e
+              AND {created} AND {seg}) +
+          (SELECT count(*) FROM follow_up f WHERE f.done_on > :e AND f.due_on < :e
+              AND {created} AND {seg}) AS overdue,
+          (SELECT count(*) FROM follow_up f WHERE f.done_on BETWEEN :s AND :e AND {seg}) AS done,
+          (SELECT coalesce(sum(f.done_on <= f.due_on), 0) FROM follow_up f
+            WHERE f.done_on BETWEEN :s AND :e AND {seg}) AS done_on_time
+    """
+    return dict(conn.execute(text(sql), _params(start, end)).mappings().one())
+
+
+def _lost_profit(defection: str = "x") -> str:
+    return (f"coalesce((SELECT sum(b.revenue_cents - coalesce(b.cost_cents, 0)) FROM purchase b"
+            f" WHERE b.party_id = {defection}.party_id AND b.on_date >= {_year_before(f'{defection}.on_date')}"
+            f" AND b.on_date < {defection}.on_date), 0)")
+
+
+def defection_figures(conn: Connection, start: date, end: date, segment: str) -> dict[str, tuple[int, int]]:
+    """reason -> (defections in the period, lost profit cents)."""
+    sql = f"""
+        SELECT x.reason, count(*), sum({_lost_profit()})
+          FROM defection x
+         WHERE x.on_date BETWEEN :s AND :e AND {_seg_in(segment, 'x')}
+         GROUP BY x.reason
+    """
+    return {r[0]: (r[1], r[2]) for r in conn.execute(text(sql), _params(start, end))}
+
+
+# -- drill-downs: the parties behind a figure -----------------------------------------------------
+
+def _page(conn: Connection, sql: str, params: dict, limit: int) -> tuple[list[tuple], int]:
+    """Rows (id, name, value, note) of a drill-down, its first `limit`, and the total."""
+    rows = conn.execute(text(f"{sql} LIMIT :limit"), {**params, "limit": limit}).all()
+    total = conn.execute(text(f"SELECT count(*) FROM ({sql})"), params).scalar_one()
+    return [tuple(r) for r in rows], total
+
+
+def drill_parties(conn: Connection, figure: str, sub: str | None, start: date, end: date,
+                  segment: str, *, platinum: Fraction, gold: Fraction, top: Fraction,
+                  limit: int) -> tuple[list[tuple], int]:
+    """(rows, total) for a figure; each row (party id, name, value, note).
+
+    The conditions are the same expressions the figures count, so a drill-down
+    lists exactly the parties behind its figure.
+    """
+    params = _party_params(conn, start, end)
+    seg = SEGMENT_SQL[segment]
+    by_name = "p.name COLLATE NOCASE, p.id"
+
+    def parties(value: str, note: str, where: str, order: str) -> str:
+        return (f"WITH {_DD} SELECT p.id, p.name, {value}, {note} FROM party p {_JOIN_DD}"
+                f" WHERE {seg} AND {where} ORDER BY {order}")
+
+    if figure in ("retention", "churn", "annual_retention", "lifetime"):
+        status = f"CASE WHEN NOT {D1} THEN 'retained' ELSE 'lost' END"
+        where = f"{A0} AND {D1}" if figure == "churn" else A0
+        sql = parties(status, "''", where, f"NOT {D1}, {by_name}")
+    elif figure == "won":
+        sql = parties(FP, "''", WON, f"{FP}, {by_name}")
+    elif figure == "active":
+        sql = parties(FP, "''", A1, by_name)
+    elif figure == "repeat_purchase":
+        sql = parties(f"CASE WHEN {REP} THEN 'repeat' ELSE 'once' END", "''", BOUGHT,
+                      f"{REP} DESC, {by_name}")
+    elif figure == "referrals":
+        sql = parties("coalesce((SELECT r.name FROM party r WHERE r.id = p.referred_by_id), '')",
+                      "p.created_on", f"{ADDED} AND {REFERRED}", f"p.created_on, {by_name}")
+    elif figure == "ror":
+        loyal = f"({REFERRED} OR {REP})"
+        sql = parties(f"CASE WHEN {loyal} THEN 'loyal' ELSE 'not yet loyal' END",
+                      f"CASE WHEN {REP} THEN 'repeat buyer' WHEN {REFERRED} THEN 'came by referral'"
+                      " ELSE '' END", HELPED, f"{loyal} DESC, {by_name}")
+    elif figure == "past_cadence":
+        sql = parties(DAYS_PAST, "'every ' || p.cadence_days || ' days'", f"{A1} AND {PAST}",
+                      f"{DAYS_PAST} DESC, {by_name}")
+    elif figure == "ladder":
+        if sub is not None and sub not in RUNGS:
+            raise ValueError(sub)
+        where = f"{RE} = '{sub}'" if sub else f"{RE} IS NOT NULL"
+        note = (f"CASE WHEN {RS} IS NULL THEN 'not on the ladder at the start'"
+                f" WHEN {RS} = {RE} THEN 'unchanged' ELSE 'was ' || {RS} END")
+        sql = parties(RE, note, where, f"{_level(RE)} DESC, {by_name}")
+    elif figure == "climbs":
+        sql = f"""
+            SELECT st.party_id, p.name, st.from_rung || ' -> ' || st.to_rung, st.on_date
+              FROM rung_step st JOIN party p ON p.id = st.party_id
+             WHERE st.on_date BETWEEN :s AND :e AND st.from_rung IS NOT NULL AND {seg}
+             ORDER BY st.on_date DESC, st.id DESC"""
+    elif figure == "clv":  # the retained parties, with their profit in the period (0: no purchase)
+        profit = ("coalesce((SELECT sum(b.revenue_cents - coalesce(b.cost_cents, 0)) FROM purchase b"
+                  " WHERE b.party_id = p.id AND b.on_date BETWEEN :s AND :e), 0)")
+        sql = parties(profit, "''", f"{A0} AND NOT {D1}", f"{profit} DESC, {by_name}")
+    elif figure in ("profit_per_party", "pareto", "pyramid", "revenue"):
+        params.update(_share_params(platinum, gold, top))
+        ranked = _buyers_ranked(segment)
+        order = "name COLLATE NOCASE, id"
+        if figure == "profit_per_party":
+            sql = f"SELECT id, name, profit, '' FROM ({ranked}) ORDER BY profit DESC, {order}"
+        elif figure in ("pareto", "revenue"):
+            cond = "WHERE rev_rank <= top_count" if figure == "pareto" else ""
+            sql = f"SELECT id, name, rev, '' FROM ({ranked}) {cond} ORDER BY rev_rank"
+        else:
+            if sub is not None and sub not in ("platinum", "gold", "iron", "lead"):
+                raise ValueError(sub)
+            where = f"tier = '{sub}'" if sub else "tier IS NOT NULL"
+            sql = (f"SELECT id, name, profit, tier FROM ({ranked}) WHERE {where}"
+                   f" ORDER BY profit DESC, {order}")
+    elif figure in ("mean_feedback", "nps"):
+        sql = f"""
+            SELECT p.id, p.name, round(avg(f.score), 1), group_concat(f.score, ', ')
+              FROM feedback f JOIN party p ON p.id = f.party_id
+             WHERE f.on_date BETWEEN :s AND :e AND {seg}
+             GROUP BY p.id ORDER BY avg(f.score), {by_name}"""
+    elif figure in ("overdue_follow_ups", "on_time"):
+        if figure == "overdue_follow_ups":
+            where, value, order = f"{_OPEN_AT_END} AND f.due_on < :e", "f.due_on", "f.due_on, f.id"
+        else:
+            where = "f.done_on BETWEEN :s AND :e"
+            value = "CASE WHEN f.done_on <= f.due_on THEN 'on time' ELSE 'late' END"
+            order = "f.done_on <= f.due_on, f.done_on DESC, f.id"
+        sql = f"""
+            SELECT p.id, p.name, {value}, f.text
+              FROM follow_up f JOIN party p ON p.id = f.party_id
+             WHERE {where} AND {seg}
+             ORDER BY {order}"""
+    elif figure == "defections":
+        if sub is not None and sub not in REASONS:
+            raise ValueError(sub)
+        where = f"AND x.reason = '{sub}'" if sub else ""
+        sql = f"""
+            SELECT p.id, p.name, {_lost_profit()}, x.reason || ' on ' || x.on_date
+              FROM defection x JOIN party p ON p.id = x.party_id
+             WHERE x.on_date BETWEEN :s AND :e AND {seg} {where}
+             ORDER BY 3 DESC, x.on_date, x.id"""
+    else:
+        raise ValueError(figure)
+    return _page(conn, sql, params, limit)
