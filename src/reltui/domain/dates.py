@@ -194,7 +194,7 @@ def parse_due(text: str, today: date, *, order: DateOrder | str | None = None) -
     s = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2})t", r"\1 ", s)
     parts = s.rsplit(" ", 1)
     if len(parts) == 2 and re.fullmatch(r"\d{1,2}([:.h]\d{2}|h)?(am|pm)?|\d{1,2}[:.]\d{2}", parts[1]) and (
-        ":" in parts[1] or "." in parts[1] or parts[1].endswith(("am", "pm", "h"))
+        ":" in parts[1] or "." in parts[1] or "h" in parts[1] or parts[1].endswith(("am", "pm"))
     ):
         try:
             at = parse_time(parts[1])
@@ -243,7 +243,9 @@ class Birthday:
     def age_on(self, d: date) -> int | None:
         if self.year is None:
             return None
-        return d.year - self.year - ((d.month, d.day) < (self.month, self.day))
+        # Compare with the day the birthday falls on in d's year (28 February for a
+        # 29 February birthday in a common year), the same day next_on_or_after gives.
+        return d.year - self.year - (d < self._in(d.year))
 
 
 def parse_birthday(text: str, today: date, *, order: DateOrder | str | None = None) -> Birthday:
@@ -259,7 +261,10 @@ def parse_birthday(text: str, today: date, *, order: DateOrder | str | None = No
             year = m.group(3)
             if year is not None and len(year) != 4:
                 raise InvalidInput(f"{original!r}: write the year in full (four digits).")
-            return Birthday(MONTHS[m.group(month_group)], int(m.group(day_group)), int(year) if year else None)
+            birthday = Birthday(MONTHS[m.group(month_group)], int(m.group(day_group)), int(year) if year else None)
+            if birthday.year is not None and date(birthday.year, birthday.month, birthday.day) > today:
+                raise InvalidInput(f"{original!r} is in the future; a birthday can't be.")
+            return birthday
     if _ISO.match(s) or _SLASH.match(s):
         d = parse_date(s, today, order=order)
         if d > today:
