@@ -1,0 +1,61 @@
+"""Time a 100,000-card vCard import into an empty book (target: under 20 s on 2 cores).
+
+    .venv/bin/python benchmarks/bench_import.py [CARDS]
+
+Writes a made-up vCard file (names from a fixed list, numbers from fictional
+ranges) to a temporary folder, imports it, and prints the times.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reltui.services import Services
+from reltui.services.interop import import_file
+from reltui.store import open_store
+
+FIRST = ["Ana", "Ben", "Chidi", "Dana", "Emil", "Fatima", "Goran", "Hana", "Ivo", "Jun", "Kai", "Lena"]
+LAST = ["Silva", "Okafor", "Berg", "Raman", "Rossi", "Chen", "Dahl", "Novak", "Haddad", "Kim"]
+
+
+def write_cards(path: Path, count: int) -> None:
+    rnd = random.Random(5)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for i in range(count):
+            first, last = rnd.choice(FIRST), rnd.choice(LAST)
+            fh.write(
+                "BEGIN:VCARD\r\nVERSION:3.0\r\n"
+                f"FN:{first} {last} {i}\r\nN:{last};{first};;;\r\n"
+                f"EMAIL;TYPE=INTERNET:{first.lower()}.{last.lower()}.{i}@example.com\r\n"
+                f"TEL;TYPE=CELL:+1 555 {i // 10000:02d}{i % 10000:04d}\r\n"
+                + (f"BDAY:19{rnd.randint(40, 99)}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}\r\n"
+                   if rnd.random() < 0.5 else "")
+                + (f"ORG:{last} Trading\r\n" if rnd.random() < 0.3 else "")
+                + ("CATEGORIES:customer,newsletter\r\n" if rnd.random() < 0.4 else "")
+                + ("NOTE:Met at the spring fair\\; wants a call back.\r\n" if rnd.random() < 0.2 else "")
+                + "END:VCARD\r\n")
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    with tempfile.TemporaryDirectory() as tmp:
+        cards = Path(tmp) / "cards.vcf"
+        write_cards(cards, count)
+        store = open_store(Path(tmp) / "book.db")
+        try:
+            start = time.perf_counter()
+            summary = import_file(Services(store), cards)
+            elapsed = time.perf_counter() - start
+        finally:
+            store.close()
+    size = cards.stat().st_size if cards.exists() else 0
+    print(f"imported {summary.added:,} of {summary.records:,} cards in {elapsed:.1f} s "
+          f"({summary.added / elapsed:,.0f} cards/s){f', {size:,} bytes' if size else ''}")
+
+
+if __name__ == "__main__":
+    main()
