@@ -11,13 +11,13 @@ import argparse
 import json
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from reltui import __version__
+from reltui.crash import write_crash_report
 from reltui.domain.errors import ReltuiError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own commands: each has add_commands(command), where
 # command(name, help, handler) returns the sub-parser; handler(svc, args) -> exit code.
-COMMAND_MODULES: list[str] = ["reltui.cli_metrics"]
+COMMAND_MODULES: list[str] = ["reltui.cli_metrics", "reltui.cli_interop"]
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -565,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(args)
         if args.command == "sample":
             return cmd_sample(args)
+        if args.command == "restore":  # must work when the book itself is damaged
+            return args.handler(None, args)
         svc = _open(args)
         try:
             return args.handler(svc, args)
@@ -583,23 +585,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" Details (no personal data) are in {log}." if log else ""
         sys.stderr.write(f"reltui: unexpected error ({type(exc).__name__}); nothing more was changed.{where}\n")
         return EXIT_FAILED
-
-
-def write_crash_report(exc: BaseException) -> str | None:
-    """Record where a crash happened, never what data it held: frames and types only."""
-    try:
-        from reltui.paths import data_dir
-
-        path = data_dir(create=True) / "crash.log"
-        frames = traceback.extract_tb(exc.__traceback__)
-        lines = [f"{datetime.now():%Y-%m-%d %H:%M:%S} reltui {__version__}: {type(exc).__name__}"]
-        lines += [f"  {f.filename}:{f.lineno} in {f.name}" for f in frames]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
-        return str(path)
-    except OSError:
-        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

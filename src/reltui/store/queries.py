@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, DateTime, Integer, String, text
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -42,7 +42,8 @@ def going_cold(conn: Connection, today: date, *, limit: int, offset: int = 0) ->
         ORDER BY days_past DESC, id
         LIMIT :limit OFFSET :offset
         """
-    )
+    ).columns(id=Integer, name=String, last_contact_at=DateTime, cadence_days=Integer,
+              days_past=Integer)  # typed, so last_contact_at comes back as a datetime
     return list(conn.execute(sql, {"today": today.isoformat(), "limit": limit, "offset": offset}))
 
 

@@ -3,23 +3,24 @@
 Contract for every screen (keep it):
 - `self.app.services` is the one door to the data (reltui.services.Services).
 - Database work never runs on the UI thread: call
-  `self.app.run_db(fn, *args, then=callback, group="name")`; `fn(*args)` runs in a
-  thread worker, `then(result)` runs back on the UI thread; a refusal
-  (ReltuiError) becomes an error notification with its message, anything else
-  a generic notification (no traceback, no field values).
+  `self.app.run_db(fn, *args, then=callback, on_error=callback)`; `fn(*args)` runs
+  in a thread worker, `then(result)` runs back on the UI thread; a refusal
+  (ReltuiError) goes to `on_error` when given (forms show it in place), else it
+  becomes an error notification; anything else a generic notification (no
+  traceback, no field values).
 - After a write, call `self.app.data_changed()`. Screens that show data watch
-  `app.data_version` (`self.watch(self.app, "data_version", self.reload)`) and
-  reload; the app also bumps it when another process writes the same file.
-- `self.app.open_party(party_id)` opens the Party screen;
-  `self.app.action_log_contact(party_id)` / `action_schedule_follow_up(party_id)` /
-  `action_new_party()` open the forms (party_id None: the form asks for a party).
-- Text from the database goes through `reltui.tui.safe` (`safe_text`), never into markup.
+  `app.data_version` and reload; the app also bumps it when another process
+  writes the same file.
+- A screen that has a party in focus answers `current_party() -> PartyRef | None`,
+  so the global keys (log a contact, schedule a follow-up) start from that party.
+- Text from the database goes through `reltui.tui.safe.safe_text`, never into markup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -28,31 +29,70 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from reltui.domain.errors import ReltuiError
+from reltui.domain.records import PartyRef
 from reltui.services import Services
+from reltui.tui.commands import PartyCommands, ReltuiCommands
+from reltui.tui.screens.agenda import AgendaScreen
+from reltui.tui.screens.ladder import LadderScreen
+from reltui.tui.screens.metrics import MetricsScreen
+from reltui.tui.screens.parties import PartiesScreen
+from reltui.tui.screens.today import TodayScreen
 
 POLL_SECONDS = 2.0
+
+# (mode, key, label, what it shows): the top-level sections, in the order of their keys
+SECTIONS = (
+    ("today", "t", "Today", "Due and overdue follow-ups, birthdays, renewals, going cold"),
+    ("parties", "p", "Parties", "Everyone in the book: search, filter, sort"),
+    ("agenda", "a", "Agenda", "Every open follow-up: overdue, today, this week, later"),
+    ("ladder", "b", "Ladder", "The loyalty ladder as a board, a column per rung"),
+    ("metrics", "m", "Metrics", "Retention, CLV, pyramid, Pareto, ROR, NPS, defections"),
+)
 
 
 class ReltuiApp(App[None]):
     TITLE = "reltui"
     CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ReltuiCommands, PartyCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    MODES: ClassVar[dict[str, Any]] = {
+        "today": TodayScreen,
+        "parties": PartiesScreen,
+        "agenda": AgendaScreen,
+        "ladder": LadderScreen,
+        "metrics": MetricsScreen,
+    }
+    DEFAULT_MODE = "today"
 
     BINDINGS = [
+        *(Binding(key, f"section('{mode}')", label, id=f"go.{mode}", tooltip=tip)
+          for mode, key, label, tip in SECTIONS),
+        Binding("n", "new_party", "New", id="party.new", tooltip="Add a party"),
+        Binding("l", "log_contact", "Log", id="contact.log",
+                tooltip="Log a contact (with the party in focus, or pick one)"),
+        Binding("f", "schedule_follow_up", "Follow-up", id="follow_up.new",
+                tooltip="Schedule a follow-up (with the party in focus, or pick one)"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key of this screen"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", show=False),
+        Binding("q", "quit", "Quit", id="quit", show=False, tooltip="Leave reltui"),
+        Binding("ctrl+q", "quit", "Quit", id="quit.ctrl", show=False),
     ]
 
     data_version: reactive[int] = reactive(0)
 
-    def __init__(self, services: Services, *, poll_seconds: float | None = POLL_SECONDS) -> None:
+    def __init__(self, services: Services, *, poll_seconds: float | None = POLL_SECONDS,
+                 db_label: str = "") -> None:
         super().__init__()
         self.services = services
         self.poll_seconds = poll_seconds
+        self.db_label = db_label
         self._counter: int | None = None
 
     # -- database work off the UI thread ---------------------------------------------------
 
     def run_db(self, fn: Callable[..., Any], *args: Any, then: Callable[[Any], None] | None = None,
+               on_error: Callable[[ReltuiError], None] | None = None,
                group: str = "db", exclusive: bool = False, **kwargs: Any) -> Worker:
         """Run fn(*args, **kwargs) in a thread; hand the result to `then` on the UI thread."""
 
@@ -61,8 +101,8 @@ class ReltuiApp(App[None]):
 
         worker = self.run_worker(job, thread=True, group=group, exclusive=exclusive,
                                  exit_on_error=False, description=getattr(fn, "__name__", "db"))
-        if then is not None:
-            worker._reltui_then = then  # read back in on_worker_state_changed
+        worker._reltui_then = then  # read back in on_worker_state_changed
+        worker._reltui_on_error = on_error
         return worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -72,7 +112,11 @@ class ReltuiApp(App[None]):
             if then is not None:
                 then(worker.result)
         elif event.state is WorkerState.ERROR:
-            self.report_error(worker.error)
+            on_error = getattr(worker, "_reltui_on_error", None)
+            if on_error is not None and isinstance(worker.error, ReltuiError):
+                on_error(worker.error)
+            else:
+                self.report_error(worker.error)
 
     def report_error(self, error: BaseException | None) -> None:
         if isinstance(error, ReltuiError):
@@ -85,14 +129,89 @@ class ReltuiApp(App[None]):
     def data_changed(self) -> None:
         self.data_version += 1
 
-    # -- other processes writing the same file ----------------------------------------------
+    def write(self, fn: Callable[..., Any], *args: Any, done: str | Callable[[Any], str] = "",
+              then: Callable[[Any], None] | None = None, **kwargs: Any) -> Worker:
+        """Run a write use case off the UI thread; on success say so and refresh every view."""
+
+        def finished(result: Any) -> None:
+            self.data_changed()
+            message = done(result) if callable(done) else done
+            if message:
+                self.notify(message, markup=False, timeout=3)
+            if then is not None:
+                then(result)
+
+        return self.run_db(fn, *args, then=finished, group="write", **kwargs)
+
+    @property
+    def today(self) -> date:
+        return self.services.today()
+
+    # -- navigation ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.sub_title = self.db_label
         if self.poll_seconds:
-            self.set_interval(self.poll_seconds, self._poll)
+            self.set_interval(self.poll_seconds, self._check_counter)
 
-    def _poll(self) -> None:
-        self._check_counter()
+    def action_section(self, mode: str) -> None:
+        while len(self.screen_stack) > 1 and self.current_mode == mode:
+            self.pop_screen()  # back to the section's own screen from a party on top of it
+        self.switch_mode(mode)
+
+    def open_party(self, party_id: int) -> None:
+        from reltui.tui.screens.party import PartyScreen
+
+        self.push_screen(PartyScreen(party_id))
+
+    def current_party(self) -> PartyRef | None:
+        getter = getattr(self.screen, "current_party", None)
+        return getter() if callable(getter) else None
+
+    def action_help(self) -> None:
+        from reltui.tui.modals.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    # -- forms reachable from everywhere -----------------------------------------------------
+
+    def action_new_party(self) -> None:
+        from reltui.tui.modals.forms import PartyForm
+
+        self.push_screen(PartyForm(), self._opened_new_party)
+
+    def _opened_new_party(self, party_id: int | None) -> None:
+        if party_id is not None:
+            self.open_party(party_id)
+
+    def action_log_contact(self, party: PartyRef | None = None) -> None:
+        from reltui.tui.modals.forms import ContactForm
+
+        self.push_screen(ContactForm(party or self.current_party()))
+
+    def action_schedule_follow_up(self, party: PartyRef | None = None) -> None:
+        from reltui.tui.modals.forms import FollowUpForm
+
+        self.push_screen(FollowUpForm(party or self.current_party()))
+
+    def _fatal_error(self) -> None:
+        """Textual prints a traceback with local variables, which hold customer data:
+        record the frames in the crash log instead and say so in one line."""
+        from rich.text import Text
+
+        from reltui.crash import write_crash_report
+
+        error = self._exception
+        log = write_crash_report(error) if error is not None else None
+        name = type(error).__name__ if error is not None else "error"
+        where = f" Details (no personal data) are in {log}." if log else ""
+        self.bell()
+        self._exit_renderables.append(Text(
+            f"reltui stopped: unexpected error ({name}). Every change you saved is kept.{where}"))
+        self._close_messages_no_wait()
+
+    # -- other processes writing the same file ----------------------------------------------
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def _check_counter(self) -> None:
@@ -114,7 +233,10 @@ def run(target: str) -> int:
         sys.stderr.write(f"reltui: {exc.message}\n")
         return exc.exit_code
     try:
-        ReltuiApp(Services(store)).run()
+        app = ReltuiApp(Services(store), db_label=str(target))
+        app.run()
+        if app.return_code:
+            return app.return_code
     finally:
         store.close()
     return 0

@@ -1,0 +1,138 @@
+"""The follow-ups agenda: every open follow-up in due order (overdue, today, this week,
+later), a page at a time; done, snooze, reschedule, cancel, open the party."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import partial
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+
+from reltui.domain.records import FollowUpRow, PartyRef
+from reltui.tui.safe import short_date
+from reltui.tui.screens.base import FollowUpKeys, Section, follow_up_party
+from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
+
+VIEWS = ("all", "overdue", "today", "week", "later")
+VIEW_LABEL = {"all": "all open", "overdue": "overdue", "today": "today", "week": "this week",
+              "later": "later"}
+
+COLUMNS = (
+    Column("When", 9, drop=1),
+    Column("Due", 16),
+    Column("Party", 20),
+    Column("About", None),
+    Column("Pri", 4),
+    Column("Repeats", 9, drop=2),
+)
+
+
+def bucket(due: date, today: date) -> str:
+    if due < today:
+        return "overdue"
+    if due == today:
+        return "today"
+    if due < today + timedelta(days=8):
+        return "this week"
+    return "later"
+
+
+def view_range(view: str, today: date) -> dict:
+    """The due_from / due_before bounds of a view."""
+    week_end = today + timedelta(days=8)
+    return {
+        "all": {},
+        "overdue": {"due_before": today},
+        "today": {"due_from": today, "due_before": today + timedelta(days=1)},
+        "week": {"due_from": today + timedelta(days=1), "due_before": week_end},
+        "later": {"due_from": week_end},
+    }[view]
+
+
+def agenda_counts(services) -> dict[str, int]:  # noqa: ANN001 - runs in a worker
+    today = services.today()
+    return {view: services.count_follow_ups(**view_range(view, today)) for view in VIEWS}
+
+
+def agenda_source(services, view: str, today: date) -> Source[FollowUpRow]:  # noqa: ANN001
+    bounds = view_range(view, today)
+
+    def cells(row: FollowUpRow) -> list[str]:
+        due = f"{row.due_on:%a} {short_date(row.due_on, today)}"
+        if row.due_time:
+            due += f" {row.due_time:%H:%M}"
+        return [bucket(row.due_on, today), due, row.party_name, row.text,
+                row.priority if row.priority != "normal" else "", row.repeat or ""]
+
+    return Source(
+        count=partial(services.count_follow_ups, **bounds),
+        page=lambda offset, limit: services.follow_ups(**bounds, offset=offset, limit=limit),
+        cells=cells,
+        tone=lambda row: "alert" if row.due_on < today else "",
+    )
+
+
+class AgendaScreen(FollowUpKeys, Section):
+    help_title = "Agenda"
+    DEFAULT_CSS = """
+    AgendaScreen #counts { height: 1; padding: 0 1; background: $panel; }
+    """
+    BINDINGS = [
+        Binding("v", "view", "View", id="agenda.view",
+                tooltip="Show all, overdue, today, this week, later (cycles)"),
+        *FollowUpKeys.FOLLOW_UP_BINDINGS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = "all"
+        self.counts: dict[str, int] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="")
+        yield Static("", id="counts")
+        yield VirtualTable(COLUMNS, empty="No open follow-ups here. f schedules one.", id="agenda")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.table.focus()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#agenda", VirtualTable)
+
+    def reload(self, *, keep_cursor: bool = True) -> None:
+        services = self.app.services
+        self.table.set_source(agenda_source(services, self.view, self.app.today), keep_cursor=keep_cursor)
+        self.app.run_db(agenda_counts, services, then=self._counted, group="agenda-counts",
+                        exclusive=True)
+
+    def _counted(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, view in enumerate(VIEWS[1:]):
+            if i:
+                text.append(" · ")
+            style = "bold reverse" if view == self.view else ("red" if view == "overdue" and counts[view] else "")
+            text.append(f"{VIEW_LABEL[view]} {counts[view]:,}", style=style)
+        text.append(f" · showing {VIEW_LABEL[self.view]} (v changes)", style="dim")
+        self.query_one("#counts", Static).update(text)
+
+    def action_view(self) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self.reload(keep_cursor=False)
+
+    def current_follow_up(self) -> FollowUpRow | None:
+        return self.table.current
+
+    def current_party(self) -> PartyRef | None:
+        return follow_up_party(self.table.current)
+
+    @on(VirtualTable.Selected)
+    def _open(self, event: VirtualTable.Selected) -> None:
+        self.app.open_party(event.row.party_id)

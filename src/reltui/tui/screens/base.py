@@ -1,0 +1,105 @@
+"""What every section screen shares: header and footer, reloading when the data changes,
+and the follow-up keys (done, snooze, reschedule, cancel) used on Today and the Agenda."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+from reltui.domain.records import FollowUpRow, PartyRef
+from reltui.domain.text import for_terminal
+
+
+class Section(Screen):
+    """A screen that shows data: `reload()` runs on mount and whenever the book changes."""
+
+    help_title = ""
+
+    def on_mount(self) -> None:
+        self._seen_version = self.app.data_version
+        self.watch(self.app, "data_version", self._version_changed, init=False)
+        self.reload()
+
+    def _version_changed(self, version: int) -> None:
+        if version != self._seen_version:
+            self._seen_version = version
+            self.reload()
+
+    def on_screen_resume(self) -> None:
+        # Coming back (from a party, a form, another section): show what changed meanwhile.
+        if getattr(self, "_seen_version", None) is not None and self._seen_version != self.app.data_version:
+            self._seen_version = self.app.data_version
+            self.reload()
+
+    def reload(self) -> None:  # pragma: no cover - every section overrides it
+        raise NotImplementedError
+
+    def current_party(self) -> PartyRef | None:
+        return None
+
+
+class FollowUpKeys:
+    """Keys for the follow-up under the cursor; the screen answers `current_follow_up()`."""
+
+    FOLLOW_UP_BINDINGS = [
+        Binding("d", "done", "Done", id="follow_up.done", tooltip="Mark the follow-up done"),
+        Binding("s", "snooze(1)", "+1 day", id="follow_up.snooze_day", tooltip="Snooze one day"),
+        Binding("w", "snooze(7)", "+1 week", id="follow_up.snooze_week", show=False,
+                tooltip="Snooze one week"),
+        Binding("r", "reschedule", "Move", id="follow_up.reschedule",
+                tooltip="Snooze or reschedule to a date you type"),
+        Binding("c", "cancel_follow_up", "Cancel", id="follow_up.cancel", show=False,
+                tooltip="Cancel the follow-up (asks first)"),
+    ]
+
+    def current_follow_up(self) -> FollowUpRow | None:  # pragma: no cover - overridden
+        return None
+
+    def _need_follow_up(self) -> FollowUpRow | None:
+        row = self.current_follow_up()
+        if row is None:
+            self.app.notify("Put the cursor on a follow-up first.", severity="warning", timeout=3)
+        return row
+
+    def action_done(self) -> None:
+        row = self._need_follow_up()
+        if row is None:
+            return
+
+        def said(next_id: int | None) -> str:
+            text = f"Done: {for_terminal(row.text)}."
+            return text + (f" Next one scheduled ({row.repeat})." if next_id else "")
+
+        self.app.write(self.app.services.complete_follow_up, row.id, done=said)
+
+    def action_snooze(self, days: int) -> None:
+        row = self._need_follow_up()
+        if row is not None:
+            self.app.write(self.app.services.snooze_follow_up, row.id, days=days,
+                           done=lambda day: f"Snoozed to {day:%a} {day.day} {day:%b}.")
+
+    def action_reschedule(self) -> None:
+        from reltui.tui.modals.forms import RescheduleForm
+
+        row = self._need_follow_up()
+        if row is not None:
+            self.app.push_screen(RescheduleForm(row))
+
+    def action_cancel_follow_up(self) -> None:
+        from reltui.tui.modals.base import Confirm
+
+        row = self._need_follow_up()
+        if row is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.write(self.app.services.cancel_follow_up, row.id, done="Follow-up cancelled.")
+
+        self.app.push_screen(Confirm("Cancel this follow-up?",
+                                     f"{for_terminal(row.text)} ({for_terminal(row.party_name)}, "
+                                     f"due {row.due_on:%d %b %Y})", "y  cancel it"), answered)
+
+
+def follow_up_party(row: FollowUpRow | None) -> PartyRef | None:
+    return PartyRef(row.party_id, row.party_name) if row else None

@@ -1,0 +1,209 @@
+"""Parties: everyone in the book. Search as you type, filters, sortable columns, the count
+of matches; a virtual list that reads a page at a time, so 100,000 parties open at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import partial
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Input, Static
+
+from reltui.domain.enums import Kind, Rung
+from reltui.domain.money import format_money
+from reltui.domain.records import PartyRef, PartyRow
+from reltui.tui.safe import short_date
+from reltui.tui.screens.base import Section
+from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
+
+SORTS = ("name", "rung", "last_contact", "next_follow_up", "revenue")
+SORT_LABEL = {"name": "name", "rung": "rung", "last_contact": "last contact",
+              "next_follow_up": "next follow-up", "revenue": "revenue"}
+STATUSES = ("active", "defected", "all")
+
+COLUMNS = (
+    Column("Name", None),
+    Column("Organisation", 18, drop=3),
+    Column("Kind", 11, drop=1),
+    Column("Rung", 9),
+    Column("Last contact", 12),
+    Column("Next f-up", 11, drop=2),
+    Column("Revenue", 11, right=True),
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the list shows: the search and the filters, and the order."""
+
+    search: str = ""
+    rung: str | None = None
+    kind: str | None = None
+    tag: str | None = None
+    status: str = "active"
+    sort: str = "name"
+    descending: bool = False
+
+    def filters(self) -> dict:
+        return {"search": self.search or None, "rung": self.rung, "kind": self.kind,
+                "tag": self.tag, "status": self.status}
+
+    def describe(self) -> str:
+        parts = [f"{self.status}"]
+        if self.rung:
+            parts.append(f"rung {self.rung}")
+        if self.kind:
+            parts.append(f"kind {self.kind}")
+        if self.tag:
+            parts.append(f"tag {self.tag}")
+        arrow = "↓" if self.descending else "↑"
+        parts.append(f"by {SORT_LABEL[self.sort]} {arrow}")
+        return " · ".join(parts)
+
+
+def party_source(services, query: Query, today_fn) -> Source[PartyRow]:  # noqa: ANN001
+    def cells(row: PartyRow) -> list[str]:
+        today = today_fn()
+        return [row.name, row.organisation or "", row.kind.value, row.rung.value,
+                short_date(row.last_contact_at, today), short_date(row.next_follow_up_on, today),
+                format_money(row.revenue)]
+
+    def tone(row: PartyRow) -> str:
+        return "dim" if not row.active else ""
+
+    return Source(
+        count=partial(services.count_parties, **query.filters()),
+        page=lambda offset, limit: services.list_parties(
+            **query.filters(), sort=query.sort, descending=query.descending, offset=offset, limit=limit),
+        cells=cells, tone=tone,
+    )
+
+
+def _cycle(values: tuple, current, *, with_none: bool = True):  # noqa: ANN001, ANN202
+    options = ((None,) if with_none else ()) + tuple(values)
+    return options[(options.index(current) + 1) % len(options)]
+
+
+class PartiesScreen(Section):
+    help_title = "Parties"
+    DEFAULT_CSS = """
+    PartiesScreen #search { margin: 0 1; }
+    PartiesScreen #status { height: 1; padding: 0 1; background: $panel; }
+    """
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="parties.search", tooltip="Type to search as you go"),
+        Binding("o", "sort", "Sort", id="parties.sort",
+                tooltip="Sort by name, rung, last contact, next follow-up, revenue"),
+        Binding("O", "reverse", "Reverse", id="parties.reverse", show=False, tooltip="Reverse the order"),
+        Binding("r", "filter_rung", "Rung", id="parties.rung", tooltip="Show one rung (cycles)"),
+        Binding("k", "filter_kind", "Kind", id="parties.kind", tooltip="Show one kind (cycles)"),
+        Binding("x", "filter_status", "Active/defected", id="parties.status",
+                tooltip="Active, defected, or all"),
+        Binding("number_sign", "filter_tag", "Tag", id="parties.tag", show=False,
+                tooltip="Show one tag (type it)"),
+        Binding("backspace", "clear_filters", "Clear", id="parties.clear", show=False,
+                tooltip="Clear the search and every filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = Query()
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="")
+        yield Input(placeholder="Search names, organisations, emails, phones, tags, notes  (/ to come back)",
+                    id="search", compact=True)
+        yield Static("", id="status")
+        yield VirtualTable(COLUMNS, empty="No party matches. Backspace clears the filters; n adds a party.",
+                           id="parties")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#parties", VirtualTable).focus()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#parties", VirtualTable)
+
+    def reload(self) -> None:
+        self.table.set_source(party_source(self.app.services, self.query_state, lambda: self.app.today),
+                              keep_cursor=True)
+
+    def _apply(self, **changes) -> None:
+        self.query_state = replace(self.query_state, **changes)
+        self.table.set_source(party_source(self.app.services, self.query_state, lambda: self.app.today))
+        self._status()
+
+    def _status(self, total: int | None = None) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        count = self.table.total if total is None else total
+        if count is not None:
+            text.append(f"{count:,} " + ("party" if count == 1 else "parties"), style="bold")
+            text.append(" · ")
+        if self.query_state.search:
+            text.append("matching the search · ")
+        text.append(self.query_state.describe(), style="dim")
+        self.query_one("#status", Static).update(text)
+
+    @on(VirtualTable.Loaded)
+    def _loaded(self, event: VirtualTable.Loaded) -> None:
+        self._status(event.total)
+
+    # -- search --------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._apply(search=event.value.strip())
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        self.table.focus()
+
+    def on_key(self, event) -> None:  # noqa: ANN001
+        if event.key == "down" and self.focused is self.query_one("#search"):
+            event.stop()
+            self.table.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    # -- filters and order ------------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        self._apply(sort=_cycle(SORTS, self.query_state.sort, with_none=False), descending=False)
+
+    def action_reverse(self) -> None:
+        self._apply(descending=not self.query_state.descending)
+
+    def action_filter_rung(self) -> None:
+        self._apply(rung=_cycle(tuple(r.value for r in Rung), self.query_state.rung))
+
+    def action_filter_kind(self) -> None:
+        self._apply(kind=_cycle(tuple(k.value for k in Kind), self.query_state.kind))
+
+    def action_filter_status(self) -> None:
+        self._apply(status=_cycle(STATUSES, self.query_state.status, with_none=False))
+
+    def action_filter_tag(self) -> None:
+        from reltui.tui.modals.forms import TagPrompt
+
+        self.app.push_screen(TagPrompt(self.query_state.tag or ""),
+                             lambda tag: None if tag is None else self._apply(tag=tag or None))
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self._apply(search="", rung=None, kind=None, tag=None, status="active")
+
+    # -- the party under the cursor ---------------------------------------------------------
+
+    def current_party(self) -> PartyRef | None:
+        row = self.table.current
+        return PartyRef(row.id, row.name) if row else None
+
+    @on(VirtualTable.Selected)
+    def _open(self, event: VirtualTable.Selected) -> None:
+        self.app.open_party(event.row.id)

@@ -1,0 +1,191 @@
+"""Today, the home screen: what is overdue and due, birthdays and renewals ahead, who is
+going cold; each line actionable in place. On an empty book it says how to begin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from reltui.domain.records import ColdParty, DatedParty, FollowUpRow, PartyRef, TodayView
+from reltui.domain.text import for_terminal
+from reltui.tui.safe import due_label, safe_text, short_date
+from reltui.tui.screens.base import FollowUpKeys, Section, follow_up_party
+
+WELCOME = """\
+Welcome to reltui: a relationship book for one person, kept in a file on this machine.
+
+This book is empty. To begin:
+  n        add a party (a customer, a business, a vendor, a partner…)
+  l        log a contact with them;  f  schedule a follow-up
+  ctrl+p   the command palette: every screen, action and party
+  ?        every key of the screen you are on
+
+To look around a realistic book first, quit (q) and open the sample
+that comes with reltui, from the project folder:
+  reltui --db sample.db      or      make run ARGS='--db sample.db'
+"""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One actionable line of Today: a follow-up, a dated party, or a cold one."""
+
+    section: str
+    item: Any = None
+
+    @property
+    def party(self) -> PartyRef | None:
+        item = self.item
+        if isinstance(item, FollowUpRow):
+            return follow_up_party(item)
+        if isinstance(item, (DatedParty, ColdParty)):
+            return PartyRef(item.party_id, item.party_name)
+        return None
+
+
+def load_today(services) -> tuple[TodayView, int]:  # noqa: ANN001 - runs in a worker
+    return services.today_view(), services.count_parties()
+
+
+class TodayScreen(FollowUpKeys, Section):
+    help_title = "Today"
+    DEFAULT_CSS = """
+    TodayScreen #summary { height: auto; padding: 0 1; background: $panel; }
+    TodayScreen #welcome { padding: 1 2; display: none; }
+    TodayScreen.-empty #welcome { display: block; }
+    TodayScreen.-empty #today { display: none; }
+    TodayScreen #today { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="today.open", tooltip="Open the party of this line"),
+        *FollowUpKeys.FOLLOW_UP_BINDINGS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: dict[str, Line] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="")
+        yield Static("", id="summary")
+        yield Static(WELCOME, id="welcome", markup=False)
+        table: DataTable = DataTable(id="today", cursor_type="row", zebra_stripes=False)
+        table.add_column("When", key="when", width=18)
+        table.add_column("Party", key="party", width=26)
+        table.add_column("What", key="what")
+        yield table
+        yield Footer(compact=True)
+
+    def reload(self) -> None:
+        self.app.run_db(load_today, self.app.services, then=self._show, group="today", exclusive=True)
+
+    def _show(self, result: tuple[TodayView, int]) -> None:
+        view, parties = result
+        self.set_class(parties == 0, "-empty")
+        today = view.today
+        table = self.query_one("#today", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self.lines = {}
+
+        def section(key: str, title: str, count: int) -> None:
+            self._add(table, f"h-{key}", Line(key), Text(title.upper(), style="bold"),
+                      Text(f"{count}", style="bold"), Text(""))
+
+        if view.overdue:
+            section("overdue", "Overdue", len(view.overdue))
+            for row in view.overdue:
+                self._follow_up(table, row, today, "bold red")
+        if view.due_today:
+            section("today", "Due today", len(view.due_today))
+            for row in view.due_today:
+                self._follow_up(table, row, today, "")
+        if view.birthdays:
+            section("birthdays", "Birthdays, next 14 days", len(view.birthdays))
+            for item in view.birthdays:
+                self._dated(table, "birthday", item, today, "birthday")
+        if view.renewals:
+            section("renewals", "Renewals, next 14 days", len(view.renewals))
+            for item in view.renewals:
+                self._dated(table, "renewal", item, today, "contract renewal")
+        if view.going_cold:
+            more = view.going_cold_total
+            section("cold", f"Going cold ({more} past their cadence)" if more > len(view.going_cold)
+                    else "Going cold", more)
+            for item in view.going_cold:
+                last = short_date(item.last_contact_at, today) or "never"
+                self._add(table, f"cold-{item.party_id}", Line("cold", item),
+                          Text(f"last {last}"), safe_text(item.party_name),
+                          Text(f"{item.days_past} days past the {item.cadence_days}-day cadence",
+                               style="yellow"))
+        if view.is_empty and parties:
+            self._add(table, "h-clear", Line("clear"), Text("All clear", style="bold green"), Text(""),
+                      Text("Nothing due, nobody going cold. n adds a party, a opens the agenda."))
+        table.move_cursor(row=min(keep, table.row_count - 1) if table.row_count else 0)
+        self._summary(view, parties)
+
+    def _summary(self, view: TodayView, parties: int) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{view.today:%A} {view.today.day} {view.today:%B %Y}", style="bold")
+        for count, label, style in ((len(view.overdue), "overdue", "red"),
+                                    (len(view.due_today), "due today", ""),
+                                    (len(view.birthdays), "birthdays", ""),
+                                    (len(view.renewals), "renewals", ""),
+                                    (view.going_cold_total, "going cold", "yellow")):
+            text.append(" · ")
+            text.append(f"{count} {label}", style=style if count else "dim")
+        text.append(f" · {parties:,} parties", style="dim")
+        self.query_one("#summary", Static).update(text)
+
+    def _add(self, table: DataTable, key: str, line: Line, *cells: Text) -> None:
+        self.lines[key] = line
+        table.add_row(*cells, key=key)
+
+    def _follow_up(self, table: DataTable, row: FollowUpRow, today, style: str) -> None:  # noqa: ANN001
+        when = due_label(row.due_on, today)
+        if row.due_time:
+            when += f" {row.due_time:%H:%M}"
+        what = safe_text(row.text)
+        if row.priority == "high":
+            what.append("  !high", style="bold red")
+        if row.repeat:
+            what.append(f"  ↻ {row.repeat}", style="dim")
+        self._add(table, f"fu-{row.id}", Line("follow-up", row), Text(when, style=style),
+                  safe_text(row.party_name), what)
+
+    def _dated(self, table: DataTable, key: str, item: DatedParty, today, label: str) -> None:  # noqa: ANN001
+        detail = f"{label}" + (f" ({for_terminal(item.detail)})" if item.detail else "")
+        self._add(table, f"{key}-{item.party_id}", Line(key, item), Text(due_label(item.on, today)),
+                  safe_text(item.party_name), Text(detail))
+
+    # -- what is under the cursor -------------------------------------------------------------
+
+    def _line(self) -> Line | None:
+        table = self.query_one("#today", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.lines.get(key)
+
+    def current_party(self) -> PartyRef | None:
+        line = self._line()
+        return line.party if line else None
+
+    def current_follow_up(self) -> FollowUpRow | None:
+        line = self._line()
+        return line.item if line and isinstance(line.item, FollowUpRow) else None
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        party = self.current_party()
+        if party is not None:
+            self.app.open_party(party.id)
