@@ -140,7 +140,7 @@ class TodayScreen(FollowUpKeys, Section):
                                     (view.going_cold_total, "going cold", "yellow")):
             text.append(" · ")
             text.append(f"{count} {label}", style=style if count else "dim")
-        text.append(f" · {parties:,} parties", style="dim")
+        text.append(f" · {parties:,} part{'y' if parties == 1 else 'ies'}", style="dim")
         self.query_one("#summary", Static).update(text)
 
     def _add(self, table: DataTable, key: str, line: Line, *cells: Text) -> None:
