@@ -49,8 +49,11 @@ class Line:
         return None
 
 
+TODAY_LIMIT = 200  # lines per section; a full section is shown as "200+"
+
+
 def load_today(services) -> tuple[TodayView, int]:  # noqa: ANN001 - runs in a worker
-    return services.today_view(), services.count_parties()
+    return services.today_view(limit=TODAY_LIMIT), services.count_parties()
 
 
 class TodayScreen(FollowUpKeys, Section):
@@ -139,7 +142,8 @@ class TodayScreen(FollowUpKeys, Section):
                                     (len(view.renewals), "renewals", ""),
                                     (view.going_cold_total, "going cold", "yellow")):
             text.append(" · ")
-            text.append(f"{count} {label}", style=style if count else "dim")
+            shown = f"{count:,}+" if count >= TODAY_LIMIT and label != "going cold" else f"{count:,}"
+            text.append(f"{shown} {label}", style=style if count else "dim")
         text.append(f" · {parties:,} part{'y' if parties == 1 else 'ies'}", style="dim")
         self.query_one("#summary", Static).update(text)
 
