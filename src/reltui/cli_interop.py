@@ -143,20 +143,21 @@ def summary_lines(s, *, verbose: bool = False, on_duplicate: str = "skip") -> li
             parts.append(f"{s.bad_total:,} bad" + (" (skipped)" if s.skipped_bad else ""))
         lines.append("  " + ", ".join(parts))
     limit = None if verbose else SHOWN
+
+    def listing(title: str, notes, total: int, *, unnamed: str = "", width: int | None = None) -> None:  # noqa: ANN001
+        shown = notes[:limit]
+        lines.append(f"{title}:")
+        lines.extend(f"  {safe(n.where)}: {safe(n.name)[:60] or unnamed}: {safe(n.detail)[:width]}"
+                     for n in shown)
+        if total > len(shown):
+            lines.append(f"  ... and {total - len(shown):,} more"
+                         + ("" if verbose else " (--verbose lists them)"))
+
     if s.duplicates_total:
-        lines.append(f"Duplicates ({s.duplicates_total:,}; --on-duplicate {on_duplicate}):")
-        lines += [f"  {safe(n.where)}: {safe(n.name)[:60]}: {safe(n.detail)}"
-                  for n in s.duplicates[:limit]]
-        if s.duplicates_total > len(s.duplicates[:limit]):
-            lines.append(f"  ... and {s.duplicates_total - len(s.duplicates[:limit]):,} more"
-                         + ("" if verbose else " (--verbose lists them)"))
+        listing(f"Duplicates ({s.duplicates_total:,}; --on-duplicate {on_duplicate})",
+                s.duplicates, s.duplicates_total)
     if s.bad_total:
-        lines.append(f"Bad records ({s.bad_total:,}):")
-        lines += [f"  {safe(n.where)}: {safe(n.name)[:60] or '(no name)'}: {safe(n.detail)[:300]}"
-                  for n in s.bad[:limit]]
-        if s.bad_total > len(s.bad[:limit]):
-            lines.append(f"  ... and {s.bad_total - len(s.bad[:limit]):,} more"
-                         + ("" if verbose else " (--verbose lists them)"))
+        listing(f"Bad records ({s.bad_total:,})", s.bad, s.bad_total, unnamed="(no name)", width=300)
     if s.ignored_fields:
         fields = ", ".join(f"{safe(name)[:40]} ({n:,})" for name, n in s.ignored_fields[:15])
         more = f" and {len(s.ignored_fields) - 15} more" if len(s.ignored_fields) > 15 else ""

@@ -97,3 +97,29 @@ def check_phone(value: str) -> str:
     if not 3 <= len(digits) <= 20 or re.search(r"[^0-9+\-(). /x]", text.lower().replace("ext", "x")):
         raise InvalidInput(f"{text!r} doesn't look like a phone number.")
     return text
+
+
+def contact_points(emails, phones) -> list[dict]:  # noqa: ANN001 - iterables of str or (str, label)
+    """Emails and phones checked and normalised, first occurrence kept, in order: one dict
+    (kind, value, label, norm) each. An item is a value or a (value, label) pair."""
+    points: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+    for kind, items, check, norm in (("email", emails, check_email, normalise_email),
+                                     ("phone", phones, check_phone, normalise_phone)):
+        for item in items:
+            value, label = item if isinstance(item, tuple) else (item, None)
+            if not str(value).strip():
+                continue
+            value = check(value)
+            key = (kind, norm(value))
+            if key in seen:
+                continue
+            seen.add(key)
+            label = clean(label, "label")[:60] or None if label else None
+            points.append({"kind": kind, "value": value, "label": label, "norm": key[1]})
+    return points
+
+
+def clean_tags(tags) -> list[str]:  # noqa: ANN001
+    """Tags as stored: cleaned, lower case, spaces as hyphens, sorted, no duplicates."""
+    return sorted({clean(t, "tag").lower().replace(" ", "-") for t in tags} - {""})

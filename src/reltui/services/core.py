@@ -83,7 +83,7 @@ class Services:
     # -- parties ----------------------------------------------------------------------------
 
     def add_party(self, data: PartyIn) -> int:
-        values = self._party_values(data)
+        values = self.party_values(data)
         today = self.today()
         with self.store.write() as conn:
             if data.referred_by_id is not None:
@@ -100,7 +100,7 @@ class Services:
 
     def edit_party(self, party_id: int, data: PartyIn, *, expected_updated_at: datetime | None = None) -> None:
         """Replace a party's profile (its rung moves only through move_rung)."""
-        values = self._party_values(data)
+        values = self.party_values(data)
         with self.store.write() as conn:
             current = self._require_party(conn, party_id)
             if expected_updated_at is not None and current.updated_at != expected_updated_at:
@@ -145,7 +145,8 @@ class Services:
             ).scalar_one(),
         )
 
-    def _party_values(self, data: PartyIn) -> dict:
+    def party_values(self, data: PartyIn) -> dict:
+        """The party's columns, checked by the rules every way in shares (forms, CLI, imports)."""
         kind = Kind.parse(data.kind)
         party_type = PartyType.parse(data.party_type)
         birthday = data.birthday
@@ -170,25 +171,11 @@ class Services:
         return values
 
     def _write_contacts_and_tags(self, conn: Connection, party_id: int, data: PartyIn) -> None:
-        rows = []
-        seen: set[tuple[str, str]] = set()
-        for kind, values, check, norm in (
-            ("email", data.emails, txt.check_email, txt.normalise_email),
-            ("phone", data.phones, txt.check_phone, txt.normalise_phone),
-        ):
-            for value in values:
-                if not str(value).strip():
-                    continue
-                value = check(value)
-                key = (kind, norm(value))
-                if key in seen:
-                    continue
-                seen.add(key)
-                rows.append({"party_id": party_id, "kind": kind, "value": value, "label": None,
-                             "norm": key[1], "position": len(rows)})
+        rows = [{**point, "party_id": party_id, "position": position}
+                for position, point in enumerate(txt.contact_points(data.emails, data.phones))]
         if rows:
             conn.execute(insert(CP), rows)
-        tags = sorted({txt.clean(t, "tag").lower().replace(" ", "-") for t in data.tags} - {""})
+        tags = txt.clean_tags(data.tags)
         if tags:
             conn.execute(insert(TAG), [{"party_id": party_id, "tag": t} for t in tags])
 

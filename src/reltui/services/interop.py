@@ -371,25 +371,10 @@ class _Plan:
                        birthday=record.birthday, notes=record.notes or "", source=record.source,
                        cadence_days=record.cadence_days,
                        payment_terms_days=record.payment_terms_days, renewal_on=renewal)
-        values = self.svc._party_values(data)  # the forms' own rules (see the report)
+        values = self.svc.party_values(data)  # the same rules as the forms and the CLI
         values.pop("referred_by_id", None)
-        contacts: list[dict] = []
-        seen: set[tuple[str, str]] = set()
-        for kind_, items, check, norm in (
-            ("email", record.emails, txt.check_email, txt.normalise_email),
-            ("phone", record.phones, txt.check_phone, txt.normalise_phone),
-        ):
-            for value, label in items:
-                if not str(value).strip():
-                    continue
-                value = check(value)
-                key = (kind_, norm(value))
-                if key in seen:
-                    continue
-                seen.add(key)
-                label = txt.clean(label, "label")[:60] or None if label else None
-                contacts.append({"kind": kind_, "value": value, "label": label, "norm": key[1]})
-        tags = sorted({txt.clean(t, "tag").lower().replace(" ", "-") for t in record.tags} - {""})
+        contacts = txt.contact_points(record.emails, record.phones)
+        tags = txt.clean_tags(record.tags)
         rung = _token(Rung, record.rung or "prospect").value
         return _Party(0, record, values, contacts, tags, rung, history=dict(record.history))
 
