@@ -399,3 +399,66 @@ def test_no_module_below_the_faces_imports_textual():
     assert out.stdout.strip() == "False"
 
 
+
+
+async def test_tier_filter_shows_the_pyramid_tier(svc, book):
+    from datetime import date as day
+
+    for k in range(9):  # ten buyers: platinum is the top ceil(10%) = 1 by profit
+        pid = add(svc, f"Buyer {k}")
+        svc.record_purchase(pid, str(100 + k), on=day(2026, 6, 1))
+    svc.record_purchase(book["bob"], "5000", on=day(2026, 6, 1))
+    app = make_app(svc)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "p", "T")
+        table = app.screen.query_one(VirtualTable)
+        assert table.total == 1 and table.current.name == "Bob Stone"
+        assert "tier platinum" in screen_text(app)
+        await press(app, pilot, "T")  # gold: the next ceil(20%) = 2
+        assert table.total == 2
+        assert {table.row_at(0).name, table.row_at(1).name} == {"Buyer 8", "Buyer 7"}
+
+
+async def test_import_shows_the_dry_run_then_imports(svc, book, tmp_path):
+    from reltui.tui.modals.data import ImportScreen
+
+    card = tmp_path / "phone.vcf"
+    card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Grace Hopper\r\nEMAIL:grace@example.org\r\n"
+                    "END:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\n"
+                    "EMAIL:ada@example.org\r\nEND:VCARD\r\n", encoding="utf-8")
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "i")
+        assert isinstance(app.screen, ImportScreen)
+        app.screen.query_one("#path", Input).value = str(card)
+        await press(app, pilot, "enter")
+        text = screen_text(app)
+        assert "would be" in text and "Enter imports" in text
+        assert svc.count_parties(status="all") == 3  # a dry run changes nothing
+        await press(app, pilot, "enter")
+        await settle(app, pilot)
+        assert "Imported: 1 added" in screen_text(app)
+        assert svc.count_parties(status="all") == 4  # Ada was a duplicate (same email): skipped
+        await press(app, pilot, "escape")
+        assert isinstance(app.screen, TodayScreen)
+
+
+async def test_export_writes_what_the_list_shows(svc, book, tmp_path):
+    import csv
+    import stat
+
+    target = tmp_path / "vips.csv"
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "p", "slash")
+        await type_text(app, pilot, "vip")
+        await press(app, pilot, "enter", "E")
+        app.screen.query_one("#path", Input).value = str(target)
+        await press(app, pilot, "enter")
+        assert isinstance(app.screen, PartiesScreen)
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert [row["name"] for row in rows] == ["Ada Lovelace"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -386,3 +386,20 @@ def test_every_refusal_is_one_error_type_with_a_message(svc):
         with pytest.raises(ReltuiError) as info:
             call()
         assert info.value.message and "Traceback" not in info.value.message
+
+
+def test_ids_filter_takes_any_number_of_ids(svc):
+    ann, bob, _cy = add(svc, "Ann"), add(svc, "Bob"), add(svc, "Cy")
+    many = [ann, bob, *range(10_000, 60_000)]  # past SQLite's limit on bound variables
+    assert [p.name for p in svc.list_parties(ids=many)] == ["Ann", "Bob"]
+    assert svc.count_parties(ids=many) == 2
+    assert svc.count_parties(ids=[]) == 0
+
+
+def test_tier_members_follow_the_pyramid(svc):
+    buyers = [add(svc, f"Buyer {k}") for k in range(10)]
+    for k, pid in enumerate(buyers):
+        svc.record_purchase(pid, str(100 + k), on=date(2026, 6, 1))
+    assert svc.tier_members("platinum") == [buyers[9]]
+    assert sorted(svc.tier_members("gold")) == sorted(buyers[7:9])
+    assert len(svc.tier_members("iron")) == 7 and svc.tier_members("lead") == []

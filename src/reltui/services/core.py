@@ -7,7 +7,8 @@ message is fit to show a user; reads return frozen records from
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -271,8 +272,12 @@ class Services:
 
     def _party_filter(self, *, search: str | None = None, rung: str | None = None,
                       kind: str | None = None, tag: str | None = None,
-                      status: str | None = None, segment: str | None = None) -> list:
+                      status: str | None = None, segment: str | None = None,
+                      ids: Sequence[int] | None = None) -> list:
         where = []
+        if ids is not None:
+            chosen = text(queries.ids_sql()).bindparams(ids=json.dumps([int(i) for i in ids]))
+            where.append(P.c.id.in_(chosen.columns(column("value", Integer))))
         if search:
             fts = queries.fts_query(search)
             if fts is not None:
@@ -298,7 +303,8 @@ class Services:
 
     def list_parties(self, *, search: str | None = None, rung: str | None = None,
                      kind: str | None = None, tag: str | None = None, status: str | None = None,
-                     segment: str | None = None, sort: str = "name", descending: bool = False,
+                     segment: str | None = None, ids: Sequence[int] | None = None,
+                     sort: str = "name", descending: bool = False,
                      offset: int = 0, limit: int = 100) -> list[PartyRow]:
         """One page of the Parties list, filtered and sorted (id breaks ties)."""
         if sort not in SORTS:
@@ -306,7 +312,7 @@ class Services:
         key = SORTS[sort]
         order = [key.desc(), P.c.id.desc()] if descending else [key.asc(), P.c.id.asc()]
         where = self._party_filter(search=search, rung=rung, kind=kind, tag=tag, status=status,
-                                   segment=segment)
+                                   segment=segment, ids=ids)
         stmt = (select(P.c.id, P.c.name, P.c.organisation, P.c.kind, P.c.rung, P.c.last_contact_at,
                        P.c.next_follow_up_on, P.c.revenue_cents, P.c.defected_on)
                 .where(and_(True, *where)).order_by(*order).offset(max(0, offset))
@@ -321,6 +327,19 @@ class Services:
         where = self._party_filter(**filters)
         with self.store.read() as conn:
             return conn.execute(select(func.count()).select_from(P).where(and_(True, *where))).scalar_one()
+
+    def party_ids(self, **filters) -> list[int]:
+        """Every id the filters select (what an export of the current list takes), by name."""
+        where = self._party_filter(**filters)
+        with self.store.read() as conn:
+            return list(conn.execute(select(P.c.id).where(and_(True, *where))
+                                     .order_by(func.lower(P.c.name), P.c.id)).scalars())
+
+    def tier_members(self, tier: str) -> list[int]:
+        """The ids of the parties in a tier of the customer pyramid (the 12 months to today)."""
+        from reltui.services.metrics import drill_down
+
+        return [row.party_id for row in drill_down(f"pyramid:{tier}", self, limit=10_000_000).rows]
 
     def tags(self) -> list[tuple[str, int]]:
         with self.store.read() as conn:

@@ -234,6 +234,59 @@ def import_file(svc, path: str | os.PathLike[str], *, dry_run: bool = False,  # 
 _TOKENS: dict[tuple[type, str], object] = {}
 
 
+SHOWN = 20  # duplicates and bad records listed unless verbose
+
+
+def summary_lines(s, *, verbose: bool = False, on_duplicate: str = "skip") -> list[str]:  # noqa: ANN001
+    """The import summary as plain lines, every piece of file text made safe."""
+    from reltui.domain.text import for_terminal as safe
+
+    would = "would be " if s.dry_run else ""
+    lines = [f"{safe(s.path)} ({s.format}): {s.records:,} record{'s' if s.records != 1 else ''}"]
+    if s.restored_rows:
+        rows = ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in s.restored_rows if n)
+        lines.append(f"  restored into an empty book: {rows or 'nothing'}" if not s.dry_run
+                     else f"  would restore into an empty book: {rows or 'nothing'}")
+    else:
+        parts = [f"{would}added {s.added:,}", f"{would}merged {s.merged:,}",
+                 f"{would}skipped {s.skipped_duplicates:,} duplicate"
+                 f"{'s' if s.skipped_duplicates != 1 else ''}"]
+        if s.bad_total:
+            parts.append(f"{s.bad_total:,} bad" + (" (skipped)" if s.skipped_bad else ""))
+        lines.append("  " + ", ".join(parts))
+    limit = None if verbose else SHOWN
+
+    def listing(title: str, notes, total: int, *, unnamed: str = "", width: int | None = None) -> None:  # noqa: ANN001
+        shown = notes[:limit]
+        lines.append(f"{title}:")
+        lines.extend(f"  {safe(n.where)}: {safe(n.name)[:60] or unnamed}: {safe(n.detail)[:width]}"
+                     for n in shown)
+        if total > len(shown):
+            lines.append(f"  ... and {total - len(shown):,} more"
+                         + ("" if verbose else " (--verbose lists them)"))
+
+    if s.duplicates_total:
+        listing(f"Duplicates ({s.duplicates_total:,}; --on-duplicate {on_duplicate})",
+                s.duplicates, s.duplicates_total)
+    if s.bad_total:
+        listing(f"Bad records ({s.bad_total:,})", s.bad, s.bad_total, unnamed="(no name)", width=300)
+    if s.ignored_fields:
+        fields = ", ".join(f"{safe(name)[:40]} ({n:,})" for name, n in s.ignored_fields[:15])
+        more = f" and {len(s.ignored_fields) - 15} more" if len(s.ignored_fields) > 15 else ""
+        lines.append(f"Not imported (reltui has no place for them): {fields}{more}")
+    for warning in s.warnings:
+        lines.append(f"Note: {safe(warning)}")
+    if s.dry_run:
+        verdict = ("the import would be refused: fix the bad records or add --skip-bad"
+                   if s.refused else "run it again without --dry-run to import")
+        lines.append(f"Dry run: nothing was changed; {verdict}.")
+    elif s.committed:
+        lines.append(f"Done in {s.seconds:.1f} s.")
+    else:
+        lines.append("Nothing was imported.")
+    return lines
+
+
 def _token(enum, value: str):  # noqa: ANN001, ANN202
     """enum.parse(value), remembered (a 100,000-card import asks the same few thousand times)."""
     hit = _TOKENS.get((enum, value))

@@ -27,6 +27,12 @@ def search_ids_sql() -> str:
     return "SELECT rowid FROM party_search WHERE party_search MATCH :fts"
 
 
+def ids_sql() -> str:
+    """SQL (a subquery) giving the ids in the JSON array :ids: one bound value however many
+    ids there are (an IN list of bound values stops at SQLite's variable limit)."""
+    return "SELECT value FROM json_each(:ids)"
+
+
 def going_cold(conn: Connection, today: date, *, limit: int, offset: int = 0) -> list[tuple]:
     """Active parties past their contact cadence, longest overdue first:
     (id, name, last_contact_at, cadence_days, days_past)."""

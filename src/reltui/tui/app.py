@@ -74,6 +74,8 @@ class ReltuiApp(App[None]):
                 tooltip="Log a contact (with the party in focus, or pick one)"),
         Binding("f", "schedule_follow_up", "Follow-up", id="follow_up.new",
                 tooltip="Schedule a follow-up (with the party in focus, or pick one)"),
+        Binding("i", "import_file", "Import", id="data.import", show=False,
+                tooltip="Import contacts: vCard, Google/Outlook CSV, a reltui backup"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key of this screen"),
         Binding("q", "quit", "Quit", id="quit", show=False, tooltip="Leave reltui"),
         Binding("ctrl+q", "quit", "Quit", id="quit.ctrl", show=False),
@@ -210,6 +212,11 @@ class ReltuiApp(App[None]):
         self._exit_renderables.append(Text(
             f"reltui stopped: unexpected error ({name}). Every change you saved is kept.{where}"))
         self._close_messages_no_wait()
+
+    def action_import_file(self) -> None:
+        from reltui.tui.modals.data import ImportScreen
+
+        self.push_screen(ImportScreen())
 
     # -- other processes writing the same file ----------------------------------------------
 

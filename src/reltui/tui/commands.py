@@ -33,6 +33,7 @@ class ReltuiCommands(Provider):
             ("New party", "Add a person or an organisation", app.action_new_party),
             ("Log a contact", "A call, email, meeting... with a party", app.action_log_contact),
             ("Schedule a follow-up", "A dated promise to get in touch", app.action_schedule_follow_up),
+            ("Import contacts", "vCard, Google or Outlook CSV, a reltui backup", app.action_import_file),
             ("Keys of this screen", "Every binding of the screen you are on", app.action_help),
         ]
         screen_commands = getattr(self.screen, "palette_commands", None)

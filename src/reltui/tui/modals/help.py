@@ -17,6 +17,8 @@ KEY_NAMES = {
     "question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]",
     "plus": "+", "minus": "-", "equals_sign": "=", "dollar_sign": "$", "slash": "/",
     "escape": "Esc", "enter": "Enter", "delete": "Del", "pageup": "PgUp", "pagedown": "PgDn",
+    "number_sign": "#", "backspace": "Backspace", "tab": "Tab", "home": "Home", "end": "End",
+    "up": "↑", "down": "↓", "left": "←", "right": "→",
 }
 
 GUIDE = (
@@ -48,17 +50,22 @@ class HelpScreen(ModalScreen[None]):
 
     @staticmethod
     def _rows(screen: Screen) -> list[tuple[str, str, str]]:
-        """(keys, what, more) per action; keys bound to the same action share a row."""
+        """(keys, what, more) per action, keys bound to one action sharing a row: reltui's own
+        keys first (this screen's, then everywhere), the widgets' generic keys last."""
         rows: dict[str, list] = {}
         for key, active in screen.active_bindings.items():
             binding = active.binding
             if not binding.description:
                 continue
-            where = "everywhere" if active.node is screen.app else "this screen"
-            row = rows.setdefault(binding.action, [[], binding.description, binding.tooltip or where])
+            app_wide = active.node is screen.app
+            where = "everywhere" if app_wide else "this screen"
+            order = (0 if binding.id else 2) + (1 if app_wide else 0)
+            row = rows.setdefault(binding.action,
+                                  [[], binding.description, binding.tooltip or where, order])
             if key_label(key) not in row[0]:
                 row[0].append(key_label(key))
-        return [(", ".join(keys), description, more) for keys, description, more in rows.values()]
+        ordered = sorted(rows.values(), key=lambda row: row[3])  # stable: binding order kept
+        return [(", ".join(keys), description, more) for keys, description, more, _ in ordered]
 
     def compose(self) -> ComposeResult:
         title = getattr(self.under, "help_title", None) or type(self.under).__name__.replace("Screen", "")

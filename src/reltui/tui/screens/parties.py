@@ -4,7 +4,6 @@ of matches; a virtual list that reads a page at a time, so 100,000 parties open 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
 
 from rich.text import Text
 from textual import on
@@ -13,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Input, Static
 
 from reltui.domain.enums import Kind, Rung
+from reltui.domain.metrics import TIERS
 from reltui.domain.money import format_money
 from reltui.domain.records import PartyRef, PartyRow
 from reltui.tui.safe import short_date
@@ -43,6 +43,7 @@ class Query:
     rung: str | None = None
     kind: str | None = None
     tag: str | None = None
+    tier: str | None = None  # a tier of the customer pyramid, over the 12 months to today
     status: str = "active"
     sort: str = "name"
     descending: bool = False
@@ -59,6 +60,8 @@ class Query:
             parts.append(f"kind {self.kind}")
         if self.tag:
             parts.append(f"tag {self.tag}")
+        if self.tier:
+            parts.append(f"tier {self.tier}")
         arrow = "↓" if self.descending else "↑"
         parts.append(f"by {SORT_LABEL[self.sort]} {arrow}")
         return " · ".join(parts)
@@ -74,10 +77,20 @@ def party_source(services, query: Query, today_fn) -> Source[PartyRow]:  # noqa:
     def tone(row: PartyRow) -> str:
         return "dim" if not row.active else ""
 
+    members: list[list[int]] = []  # a tier's ids, read once per source (both calls run in workers)
+
+    def filters() -> dict:
+        chosen = query.filters()
+        if query.tier:
+            if not members:
+                members.append(services.tier_members(query.tier))
+            chosen["ids"] = members[0]
+        return chosen
+
     return Source(
-        count=partial(services.count_parties, **query.filters()),
+        count=lambda: services.count_parties(**filters()),
         page=lambda offset, limit: services.list_parties(
-            **query.filters(), sort=query.sort, descending=query.descending, offset=offset, limit=limit),
+            **filters(), sort=query.sort, descending=query.descending, offset=offset, limit=limit),
         cells=cells, tone=tone,
     )
 
@@ -102,8 +115,12 @@ class PartiesScreen(Section):
         Binding("k", "filter_kind", "Kind", id="parties.kind", tooltip="Show one kind (cycles)"),
         Binding("x", "filter_status", "Active/defected", id="parties.status",
                 tooltip="Active, defected, or all"),
+        Binding("T", "filter_tier", "Tier", id="parties.tier", show=False,
+                tooltip="Platinum, gold, iron or lead in the customer pyramid (cycles)"),
         Binding("number_sign", "filter_tag", "Tag", id="parties.tag", show=False,
                 tooltip="Show one tag (type it)"),
+        Binding("E", "export", "Export", id="parties.export", show=False,
+                tooltip="Export the parties shown as vCard, CSV or iCalendar"),
         Binding("backspace", "clear_filters", "Clear", id="parties.clear", show=False,
                 tooltip="Clear the search and every filter"),
     ]
@@ -185,6 +202,9 @@ class PartiesScreen(Section):
     def action_filter_kind(self) -> None:
         self._apply(kind=_cycle(tuple(k.value for k in Kind), self.query_state.kind))
 
+    def action_filter_tier(self) -> None:
+        self._apply(tier=_cycle(TIERS, self.query_state.tier))
+
     def action_filter_status(self) -> None:
         self._apply(status=_cycle(STATUSES, self.query_state.status, with_none=False))
 
@@ -194,9 +214,16 @@ class PartiesScreen(Section):
         self.app.push_screen(TagPrompt(self.query_state.tag or ""),
                              lambda tag: None if tag is None else self._apply(tag=tag or None))
 
+    def action_export(self) -> None:
+        from reltui.tui.modals.data import ExportForm
+
+        filters = {**self.query_state.filters(), "tier": self.query_state.tier}
+        default = f"~/reltui-parties-{self.app.today.isoformat()}.csv"
+        self.app.push_screen(ExportForm(filters, self.table.total, default))
+
     def action_clear_filters(self) -> None:
         self.query_one("#search", Input).value = ""
-        self._apply(search="", rung=None, kind=None, tag=None, status="active")
+        self._apply(search="", rung=None, kind=None, tag=None, tier=None, status="active")
 
     # -- the party under the cursor ---------------------------------------------------------
 

@@ -22,6 +22,7 @@ Welcome to reltui: a relationship book for one person, kept in a file on this ma
 
 This book is empty. To begin:
   n        add a party (a customer, a business, a vendor, a partner…)
+  i        import contacts (vCard from a phone, Google or Outlook CSV)
   l        log a contact with them;  f  schedule a follow-up
   ctrl+p   the command palette: every screen, action and party
   ?        every key of the screen you are on
