@@ -370,6 +370,9 @@ async def test_virtual_list_reads_pages_not_the_book(svc):
         await press(app, pilot, "pageup", "home")
         assert table.current == svc.list_parties(status="active", limit=1)[0]
         assert len(table._pages) <= 24  # a bounded cache of pages, never the whole book
+        cursor_line, other_line = table.render_line(1), table.render_line(2)  # row 0 is the header
+        cursor_bg = {seg.style.bgcolor for seg in cursor_line if seg.style}
+        assert cursor_bg and cursor_bg != {seg.style.bgcolor for seg in other_line if seg.style}
 
 
 async def test_terminal_resizes_redraw_every_screen(svc, book):

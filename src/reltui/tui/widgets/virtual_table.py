@@ -294,7 +294,8 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             if text.cell_len:
                 text.append(" ")
             text.append_text(cell)
-        segments = list(text.render(self.app.console, end=""))
+        # Text.render leaves the Text's own style out (Console.render adds it): apply it here
+        segments = list(Segment.apply_style(text.render(self.app.console, end=""), style))
         return Strip(segments).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
