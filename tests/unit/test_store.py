@@ -132,7 +132,8 @@ def test_older_schema_is_upgraded_after_a_backup(tmp_path):
 def test_upgrade_failure_leaves_the_old_version_intact(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
     _make_v1(path)
-    monkeypatch.setattr(migrations, "STEPS", [migrations.V1, [*migrations.V2, "SELECT nonsense FROM nowhere"]])
+    monkeypatch.setattr(migrations, "STEPS", [migrations.V1, [*migrations.V2, "SELECT nonsense FROM nowhere"],
+                                              migrations.V3])
     with pytest.raises(Exception):
         open_store(path)
     with sqlite3.connect(path) as conn:

