@@ -61,8 +61,10 @@ def retention_book(svc: Services) -> list[int]:
 
 
 async def _settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    # the figures come first, the previous period's (for the changes) from a second worker
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 def _card(app, key: str) -> FigureCard:

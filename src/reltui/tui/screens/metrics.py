@@ -173,9 +173,11 @@ class FigureCard(Widget, can_focus=True):
         self.spec = spec
         self.lines: tuple[str, str, str, str] = ("", "…", "", "")
 
-    def show(self, figure: Figure, previous: Figure | None) -> None:
+    def show(self, figure: Figure, previous: Figure | None, *, pending: bool = False) -> None:
         change, _direction = change_text(self.spec.kind, figure.value,
                                          previous.value if previous else None)
+        if pending:
+            change = "prev …"  # the previous period is still being computed
         self.lines = ("", value_text(self.spec.kind, figure.value), base_text(self.spec, figure), change)
         self.refresh()
 
@@ -429,7 +431,7 @@ class MetricsScreen(Screen):
     def reload(self) -> None:
         assert self.period is not None
         self._bar("computing…")
-        self.app.run_db(_compute_pair, self.app.services, self.period, self.segment,
+        self.app.run_db(_compute, self.app.services, self.period, self.segment,
                         then=self._show, group="metrics", exclusive=True)
 
     def _bar(self, status: str = "") -> None:
@@ -447,18 +449,35 @@ class MetricsScreen(Screen):
             text.append(f" · {status}", style="italic")
         self.query_one("#bar", Static).update(text)
 
-    def _show(self, pair) -> None:  # noqa: ANN001
-        current, previous = pair
+    def _show(self, current) -> None:  # noqa: ANN001
+        """This period's figures, at once; the previous period's follow for the changes."""
         if current.period != self.period or current.segment != self.segment:
             return  # an answer to an older question
-        self.result, self.previous = current, previous
+        self.result, self.previous = current, None
+        self._bar("comparing with the previous period…")
+        self._fill_cards(pending=True)
+        self._draw_charts(current)
+        before = current.period.previous()
+        self.app.run_db(_compute, self.app.services, before, self.segment,
+                        then=self._show_previous, group="metrics", exclusive=True)
+
+    def _show_previous(self, previous) -> None:  # noqa: ANN001
+        current = self.result
+        if current is None or previous.period != current.period.previous() \
+                or previous.segment != self.segment or current.period != self.period:
+            return
+        self.previous = previous
         self._bar()
+        self._fill_cards()
+
+    def _fill_cards(self, *, pending: bool = False) -> None:
+        current, previous = self.result, self.previous
         for card in self.query(FigureCard):
-            card.show(card_figure(current, card.spec.key), card_figure(previous, card.spec.key))
+            card.show(card_figure(current, card.spec.key),
+                      card_figure(previous, card.spec.key) if previous else None, pending=pending)
         lost = self.query_one("#card-defections", FigureCard)
         lost.lines = (*lost.lines[:2], f"lost {fm.money_text(current.lost_profit)}", lost.lines[3])
         lost.refresh()
-        self._draw_charts(current)
 
     # -- charts -----------------------------------------------------------------------------
 
@@ -576,14 +595,11 @@ class MetricsScreen(Screen):
 
 # -- worker functions (run in a thread) -------------------------------------------------------------
 
-def _compute_pair(services, period: Period, segment: Segment):  # noqa: ANN001, ANN202
-    """This period's metrics and the previous period's, for the change on each card."""
+def _compute(services, period: Period, segment: Segment):  # noqa: ANN001, ANN202
+    """One period's metrics (the screen asks for this one, then the one before it)."""
     from reltui.services.metrics import compute_metrics
 
-    current = compute_metrics(services, period.start, period.end, segment)
-    previous_period = period.previous()
-    previous = compute_metrics(services, previous_period.start, previous_period.end, segment)
-    return current, previous
+    return compute_metrics(services, period.start, period.end, segment)
 
 
 def _drill(figure: str, services, period: Period, segment: Segment):  # noqa: ANN001, ANN202
