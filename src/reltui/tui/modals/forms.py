@@ -333,7 +333,8 @@ class DefectForm(PartyBound):
     heading = "Mark as defected"
 
     def fields(self) -> Sequence[Field]:
-        labels = {reason: f"{REASON_MEANING[reason]} ({reason.value})" for reason in Reason}
+        labels = {reason: REASON_MEANING[reason] if REASON_MEANING[reason] == reason.value
+                  else f"{REASON_MEANING[reason]} ({reason.value})" for reason in Reason}
         return [
             *_party_field(self.given),
             Field("reason", "Reason", "choice", choices=_choices(Reason, labels), required=True),

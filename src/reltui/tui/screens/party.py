@@ -19,7 +19,7 @@ from reltui.tui.safe import safe_text, short_date
 from reltui.tui.screens.base import Section
 
 TIMELINE_LIMIT = 500
-ICON = {"interaction": "✆", "rung": "↕", "purchase": "$", "feedback": "★", "follow-up": "⏰",
+ICON = {"interaction": "✆", "rung": "↕", "purchase": "$", "feedback": "★", "follow-up": "◷",
         "defection": "✗", "win-back": "↺"}
 
 
