@@ -70,3 +70,15 @@ def test_log_a_contact_in_a_real_terminal(terminal):
     assert [e.title for e in entries if e.kind == "interaction"] == ["Phoned about the engine"]
     screen = _tmux("capture-pane", "-p", "-t", "e2e")
     assert "Traceback" not in screen
+
+
+def test_the_real_terminal_resizes_and_redraws(terminal):
+    _wait_for("All clear")
+    for key in ("p", "a", "b", "m", "t"):
+        _tmux("send-keys", "-t", "e2e", key)
+        for width, height in ((20, 5), (300, 100), (80, 24)):
+            _tmux("resize-window", "-t", "e2e", "-x", str(width), "-y", str(height))
+            time.sleep(0.3)
+    _tmux("send-keys", "-t", "e2e", "p")
+    screen = _wait_for("Ada Lovelace")
+    assert "Traceback" not in screen and "1 party" in screen

@@ -213,6 +213,14 @@ def _check_file(path: Path) -> None:
     change_counter = int.from_bytes(header[24:28], "big")
     valid_for = int.from_bytes(header[92:96], "big")
     wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    if shm.exists() and not wal.exists():
+        # SQLite removes both when the last user closes; an index without its log means
+        # the log was deleted, and changes committed to it may be gone.
+        raise StoreRefused(
+            f"{path} has its {shm.name} but its write-ahead log ({wal.name}) is missing, so "
+            f"recent changes may be lost. If no reltui was running when it stopped, delete "
+            f"{shm.name} and start again. {RESTORE_HINT}")
     wal_has_frames = wal.exists() and wal.stat().st_size > 32
     if (pages_in_header and change_counter == valid_for and not wal_has_frames
             and path.stat().st_size < pages_in_header * page_size):
@@ -266,7 +274,8 @@ def _prepare(store: Store, *, is_new: bool, upgrade: bool) -> None:
     if version > migrations.LATEST:
         raise StoreRefused(
             f"{path} was written by a newer reltui (schema {version}, this one knows "
-            f"{migrations.LATEST}); upgrade reltui to open it."
+            f"{migrations.LATEST}); upgrade reltui to open it, or restore a backup made by "
+            "this version (reltui restore BACKUP)."
         )
     if version == migrations.LATEST:
         return
