@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,44 @@ def test_the_sample_book_in_the_repository_is_sound(tmp_path):
     result = run(tmp_path, "--db", str(copy), "list", "--json")
     assert result.returncode == 0 and len(result.stdout) > 1000
     assert not list(tmp_path.glob("*.backup.db"))  # already at the latest schema: no upgrade
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB tmpfs of our own, where the machine lets us mount one (root, or skipped)."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+                          capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip("can't mount a small disk here (needs root)")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_really_full_disk_refuses_and_keeps_the_book(tmp_path, small_disk):
+    book = small_disk / "book.db"
+    assert run(tmp_path, "--db", str(book), "add", "Ann").returncode == 0
+    store = open_store(book)
+    svc = Services(store)
+    added = 0
+    with pytest.raises(StoreUnavailable, match="full"):
+        for k in range(100):
+            svc.add_party(PartyIn(name=f"P{k}", notes="x" * 200_000))
+            added += 1
+    store.close()
+    assert integrity(book) == "ok" and count(book, "party") == 1 + added
+    result = run(tmp_path, "--db", str(book), "list")
+    assert result.returncode == 0 and "Ann" in result.stdout  # the app goes on where it can
+
+
+def test_a_read_only_folder_is_explained(tmp_path, small_disk):
+    book = small_disk / "book.db"
+    assert run(tmp_path, "--db", str(book), "add", "Ann").returncode == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    before = _digest(book)
+    for args in (("list",), ("add", "Bob")):
+        result = run(tmp_path, "--db", str(book), *args)
+        assert result.returncode == 2 and "read-only" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert _digest(book) == before

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from reltui.domain.errors import StoreRefused, StoreUnavailable
+from reltui.domain.errors import ReltuiError, StoreRefused, StoreUnavailable
 from reltui.store import migrations
 
 APPLICATION_ID = 0x52454C54  # "RELT": marks a file as a reltui database
@@ -178,13 +178,29 @@ def _open_sqlite(path: Path, *, upgrade: bool) -> Store:
     _install_sqlite_events(engine)
     store = Store(engine, path=path)
     try:
-        _prepare(store, is_new=is_new, upgrade=upgrade)
+        try:
+            _prepare(store, is_new=is_new, upgrade=upgrade)
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            raise _open_failure(path, exc) from exc
     except BaseException:
         store.close()
         if is_new and path.exists() and path.stat().st_size == 0:
             path.unlink()
         raise
     return store
+
+
+def _open_failure(path: Path, exc: Exception) -> ReltuiError:
+    """Why SQLite could not open the book, in words a user can act on."""
+    message = str(getattr(exc, "orig", None) or exc).lower()
+    if not os.access(path.parent, os.W_OK) or "readonly" in message or "read-only" in message:
+        return StoreUnavailable(
+            f"Can't open {path}: its folder is read-only, and SQLite keeps its write-ahead log "
+            "beside the book. Copy the book to a folder you can write to; nothing was changed.")
+    if "full" in message:
+        return StoreUnavailable(f"Can't open {path}: the disk is full. Free some space; nothing "
+                                "was changed.")
+    return StoreUnavailable(f"Can't open {path} ({message}); nothing was changed.")
 
 
 def _check_file(path: Path) -> None:
