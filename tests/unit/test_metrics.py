@@ -423,3 +423,34 @@ def test_customers_won_in_the_period_leave_retention_alone(parties, newcomers):
             assert after.won == before.won + len(newcomers)
         finally:
             svc.store.close()
+
+
+def test_parallel_reads_give_the_same_figures_and_fall_back_after_a_write(book, clock, monkeypatch):
+    import reltui.services.metrics as metrics_module
+    from reltui.sample import generate
+
+    generate(book.store, parties=200, seed=5, today=date(2026, 1, 15))
+
+    def figures() -> dict:
+        result = metrics_to_json(compute_metrics(book, segment="b2c"))
+        result.pop("seconds", None)
+        return result
+
+    monkeypatch.setattr(metrics_module, "PARALLEL_READS", 1)
+    one = figures()
+    monkeypatch.setattr(metrics_module, "PARALLEL_READS", 2)
+    assert figures() == one
+    # a write between the two halves' snapshots: the answer is read again, whole
+    calls = []
+    original = metrics_module.q.money_by_month
+
+    def write_meanwhile(*args, **kwargs):
+        if not calls:
+            book.record_purchase(book.list_parties(limit=1)[0].id, "1000", on=date(2026, 1, 10))
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(metrics_module.q, "money_by_month", write_meanwhile)
+    after = figures()
+    assert len(calls) == 2  # the parallel read, then the single-transaction one
+    assert after["revenue"] == one["revenue"] + 1000
