@@ -465,3 +465,18 @@ async def test_export_writes_what_the_list_shows(svc, book, tmp_path):
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
     assert [row["name"] for row in rows] == ["Ada Lovelace"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_pages_read_from_the_far_end_match_the_forward_order(svc):
+    from reltui.sample import generate
+    from reltui.tui.screens.parties import Query, party_source
+
+    generate(svc.store, parties=700, seed=4, today=TODAY)
+    for query in (Query(), Query(sort="revenue", descending=True), Query(status="all", sort="rung")):
+        source = party_source(svc, query, lambda: TODAY)
+        total = source.count()
+        forward = svc.list_parties(**query.filters(), sort=query.sort, descending=query.descending,
+                                   limit=10_000)
+        assert len(forward) == total
+        for offset in (0, 90, total // 2 + 1, total - 150, total - 37, total - 1):
+            assert list(source.page(offset, 100)) == forward[offset:offset + 100], (query, offset)

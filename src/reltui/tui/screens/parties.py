@@ -87,12 +87,24 @@ def party_source(services, query: Query, today_fn) -> Source[PartyRow]:  # noqa:
             chosen["ids"] = members[0]
         return chosen
 
-    return Source(
-        count=lambda: services.count_parties(**filters()),
-        page=lambda offset, limit: services.list_parties(
-            **filters(), sort=query.sort, descending=query.descending, offset=offset, limit=limit),
-        cells=cells, tone=tone,
-    )
+    total: list[int] = []  # the last count, so pages past the middle can be read from the end
+
+    def count() -> int:
+        total[:] = [services.count_parties(**filters())]
+        return total[0]
+
+    def page(offset: int, limit: int) -> list[PartyRow]:
+        def rows(start: int, n: int, flip: bool) -> list[PartyRow]:
+            return services.list_parties(**filters(), sort=query.sort,
+                                         descending=query.descending != flip, offset=start, limit=n)
+
+        if not total or offset <= total[0] // 2:
+            return rows(offset, limit, False)
+        # OFFSET costs SQLite a walk past every skipped row: from the far end it is short
+        end = min(total[0], offset + limit)
+        return rows(total[0] - end, end - offset, True)[::-1]
+
+    return Source(count=count, page=page, cells=cells, tone=tone)
 
 
 def _cycle(values: tuple, current, *, with_none: bool = True):  # noqa: ANN001, ANN202

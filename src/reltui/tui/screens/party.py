@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Markdown, Static
 
 from reltui.domain.enums import RUNG_MEANING, Rung
 from reltui.domain.money import format_money
@@ -17,8 +17,10 @@ from reltui.domain.records import PartyDetail, PartyRef, TimelineEntry
 from reltui.domain.text import for_terminal
 from reltui.tui.safe import safe_text, short_date
 from reltui.tui.screens.base import Section
+from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 TIMELINE_LIMIT = 500
+TIMELINE_COLUMNS = (Column("When", 12), Column("", 1), Column("What", None), Column("Detail", None, drop=1))
 ICON = {"interaction": "✆", "rung": "↕", "purchase": "$", "feedback": "★", "follow-up": "◷",
         "defection": "✗", "win-back": "↺"}
 
@@ -53,6 +55,15 @@ def profile_table(d: PartyDetail, today) -> Table:  # noqa: ANN001
             table.add_row(label, safe_text(value))
 
     row("Is", f"{d.party_type.value} · {d.kind.value} ({'B2B' if d.kind.is_b2b else 'B2C'})")
+    if d.defection and not d.active:
+        status = f"defected {short_date(d.defection.on_date)}: {d.defection.reason}"
+        if d.defection.note:
+            status += f" ({d.defection.note})"
+        table.add_row("Status", safe_text(status, "bold red"))
+    elif d.defection and d.defection.won_back_on:
+        row("Status", f"active, won back {short_date(d.defection.won_back_on)}")
+    else:
+        row("Status", "active")
     row("Organisation", d.organisation)
     row("Email", ", ".join(d.emails))
     row("Phone", ", ".join(d.phones))
@@ -68,15 +79,6 @@ def profile_table(d: PartyDetail, today) -> Table:  # noqa: ANN001
     row("Cadence", f"every {d.cadence_days} days" if d.cadence_days else None)
     row("Terms", f"{d.payment_terms_days} days" if d.payment_terms_days is not None else None)
     row("Renewal", short_date(d.renewal_on) if d.renewal_on else None)
-    if d.defection and not d.active:
-        status = f"defected {short_date(d.defection.on_date)}: {d.defection.reason}"
-        if d.defection.note:
-            status += f" ({d.defection.note})"
-        table.add_row("Status", safe_text(status, "bold red"))
-    elif d.defection and d.defection.won_back_on:
-        row("Status", f"active, won back {short_date(d.defection.won_back_on)}")
-    else:
-        row("Status", "active")
     row("Since", short_date(d.created_on))
     return table
 
@@ -99,11 +101,11 @@ def figures_table(d: PartyDetail, today) -> Table:  # noqa: ANN001
 class PartyScreen(Section):
     help_title = "Party"
     DEFAULT_CSS = """
-    PartyScreen #top { height: auto; max-height: 60%; }
+    PartyScreen #top { height: auto; max-height: 50%; }
     PartyScreen #profile { width: 1fr; padding: 0 1; height: auto; }
     PartyScreen #side { width: 40; height: auto; padding: 0 1; border-left: tall $panel; }
     PartyScreen #name { text-style: bold; padding: 0 1; background: $panel; width: 1fr; }
-    PartyScreen #notes { height: auto; max-height: 6; margin: 0 1; border-top: solid $panel; }
+    PartyScreen #notes { height: auto; max-height: 5; margin: 0 1; border-top: solid $panel; }
     PartyScreen #timeline { height: 1fr; }
     """
     BINDINGS = [
@@ -136,17 +138,14 @@ class PartyScreen(Section):
                 yield Static("", id="ladder")
                 yield Static("", id="figures")
         yield Markdown("", id="notes")
-        table: DataTable = DataTable(id="timeline", cursor_type="row")
-        table.add_column("When", width=12)
-        table.add_column("", width=1)
-        table.add_column("What")
-        table.add_column("Detail")
-        yield table
+        # only the visible lines are drawn: a party with 500 contacts opens as fast as one with 5
+        yield VirtualTable(TIMELINE_COLUMNS, id="timeline",
+                           empty="No history yet: l logs a contact.")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#timeline", DataTable).focus()
+        self.query_one("#timeline", VirtualTable).focus()
 
     def reload(self) -> None:
         self.app.run_db(load_party, self.app.services, self.party_id, then=self._show,
@@ -172,17 +171,12 @@ class PartyScreen(Section):
         notes = self.query_one("#notes", Markdown)
         notes.display = bool(detail.notes.strip())
         notes.update(for_terminal(detail.notes, multiline=True))
-        table = self.query_one("#timeline", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for entry in timeline:
-            style = "red" if entry.kind == "defection" else ""
-            table.add_row(Text(short_date(entry.when, today)), Text(ICON.get(entry.kind, "·")),
-                          safe_text(entry.title, style), safe_text(entry.detail, "dim"))
-        if not timeline:
-            table.add_row(Text(""), Text(""), Text("No history yet: l logs a contact.", style="dim"),
-                          Text(""))
-        table.move_cursor(row=min(keep, table.row_count - 1))
+        self.query_one("#timeline", VirtualTable).set_source(Source(
+            count=lambda: len(timeline),
+            page=lambda offset, limit: timeline[offset:offset + limit],
+            cells=lambda e: [short_date(e.when, today), ICON.get(e.kind, "·"), e.title, e.detail],
+            tone=lambda e: "alert" if e.kind == "defection" else "",
+        ), keep_cursor=True)
 
     # -- keys ----------------------------------------------------------------------------------
 
