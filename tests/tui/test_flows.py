@@ -480,3 +480,28 @@ def test_pages_read_from_the_far_end_match_the_forward_order(svc):
         assert len(forward) == total
         for offset in (0, 90, total // 2 + 1, total - 150, total - 37, total - 1):
             assert list(source.page(offset, 100)) == forward[offset:offset + 100], (query, offset)
+
+
+async def test_path_completion_suggests_from_the_folder(tmp_path):
+    from reltui.tui.modals.data import PathSuggester
+
+    (tmp_path / "contacts.vcf").write_text("", encoding="utf-8")
+    (tmp_path / "exports").mkdir()
+    suggester = PathSuggester()
+    assert await suggester.get_suggestion(str(tmp_path / "cont")) == str(tmp_path / "contacts.vcf")
+    assert await suggester.get_suggestion(str(tmp_path / "exp")) == str(tmp_path / "exports") + "/"
+    assert await suggester.get_suggestion(str(tmp_path / "zzz")) is None
+
+
+async def test_export_never_overwrites_a_file(svc, book, tmp_path):
+    target = tmp_path / "taken.csv"
+    target.write_text("mine", encoding="utf-8")
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await press(app, pilot, "p", "E")
+        form = app.screen
+        form.query_one("#path", Input).value = str(target)
+        await press(app, pilot, "enter")
+        assert app.screen is form and "exists" in str(form.query_one("#form-error").render())
+    assert target.read_text(encoding="utf-8") == "mine"

@@ -8,6 +8,7 @@ import never lands.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,15 +41,14 @@ class PathSuggester(Suggester):
             return None
         expanded = os.path.expanduser(value)
         folder, stem = os.path.split(expanded)
-        try:
-            names = sorted(os.listdir(folder or "."))
+        try:  # off the UI thread: a slow or network folder must not freeze the screen
+            names = sorted(await asyncio.to_thread(os.listdir, folder or "."))
         except OSError:
             return None
         for name in names:
             if name.startswith(stem) and name != stem and not name.startswith("."):
-                full = os.path.join(folder, name)
-                rest = name[len(stem):] + ("/" if os.path.isdir(full) else "")
-                return value + rest
+                is_dir = await asyncio.to_thread(os.path.isdir, os.path.join(folder, name))
+                return value + name[len(stem):] + ("/" if is_dir else "")
         return None
 
 
@@ -131,9 +131,6 @@ class ImportScreen(ModalScreen[None]):
         path, on_duplicate, skip_bad = self._settings()
         if not path:
             self._state("Type the path of the file to import.", bad=True)
-            return
-        if not Path(path).is_file():
-            self._state(f"There is no file {for_terminal(path)}.", bad=True)
             return
         from reltui.services.interop import import_file
 
@@ -221,8 +218,6 @@ class ExportForm(Form):
         if Path(path).suffix.lower() not in (".vcf", ".csv", ".ics"):
             raise FieldError("path", "End the name with .vcf, .csv or .ics (the whole book as "
                                      "JSON is `reltui export FILE.json`).")
-        if Path(path).exists():
-            raise FieldError("path", "That file exists; choose another name (nothing is overwritten).")
         return path
 
     def commit(self, services, path: str):  # noqa: ANN001, ANN201
