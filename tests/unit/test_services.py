@@ -81,6 +81,23 @@ def test_edit_replaces_profile_but_not_the_rung(svc):
     assert (party.name, party.emails, party.tags, party.rung) == ("Ann Lee", ("b@example.com",), ("y",), Rung.CLIENT)
 
 
+def test_edit_keeps_the_labels_of_contact_points_that_stay(svc):
+    # Labels come from imported cards ("work", "mobile"); the edit form shows bare values.
+    party_id = add(svc, "Ann", emails=(("ann@work.example", "work"), ("ann@home.example", "home")),
+                   phones=(("+1 555 0100", "mobile"),))
+    svc.edit_party(party_id, PartyIn(name="Ann", emails=("ANN@work.example", "new@example.com"),
+                                     phones=("+1 555-0100",)))
+    with svc.store.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT kind, value, label FROM contact_point WHERE party_id = ? ORDER BY position",
+            (party_id,)).all()
+    assert [tuple(r) for r in rows] == [
+        ("email", "ANN@work.example", "work"),  # same address, as now typed, label kept
+        ("email", "new@example.com", None),
+        ("phone", "+1 555-0100", "mobile"),  # same number, other punctuation
+    ]
+
+
 def test_edit_detects_a_concurrent_change(svc):
     party_id = add(svc, "Ann")
     seen = svc.get_party(party_id).updated_at

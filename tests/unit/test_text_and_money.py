@@ -86,3 +86,28 @@ def test_tokens():
     assert Reason.parse("no-need") is Reason.NO_NEED
     with pytest.raises(InvalidInput, match="reason must be one of: price, service"):
         Reason.parse("meh")
+
+
+def _clean_by_the_rules(value: str, multiline: bool) -> str:
+    """The cleaning rules spelled out step by step, as the module states them: surrogates
+    become U+FFFD, line ends become \\n, controls go (single-line fields: every control and
+    line break becomes a space, then runs of white space collapse)."""
+    text = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        text = "".join(ch for ch in text if ch in "\t\n" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F))
+        return text.strip()
+    text = "".join(" " if ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F else ch for ch in text)
+    return " ".join(text.split())
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(exclude_categories=())), st.booleans())  # surrogates too
+def test_clean_follows_its_rules_whatever_the_text(value, multiline):
+    # clean() takes a shortcut for printable text; both ways must give the same answer.
+    assert clean(value, "comment", multiline=multiline) == _clean_by_the_rules(value, multiline)
+
+
+@given(st.text())
+def test_phone_normalisation_keeps_the_digits_in_order(value):
+    assert normalise_phone(value) == "".join(ch for ch in value if ch.isdigit())

@@ -43,18 +43,23 @@ _UNSAFE_OUT_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u20
 def clean(value: str | None, field: str, *, required: bool = False, multiline: bool = False) -> str:
     """Normalise one text field as typed, or refuse it with a message naming the field."""
     text = "" if value is None else str(value)
-    text = _SURROGATE.sub("\ufffd", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if multiline:
-        text = _CONTROL_INPUT.sub("", text).strip()
+    if text.isprintable():  # the usual case: no controls, no surrogates, no line breaks
+        text = text.strip() if multiline else " ".join(text.split())
     else:
-        text = " ".join(_CONTROL_LINE.sub(" ", text).split())
-    label = field.replace("_", " ")
-    if required and not text:
-        raise InvalidInput(f"The {label} can't be empty.")
+        text = _SURROGATE.sub("\ufffd", text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if multiline:
+            text = _CONTROL_INPUT.sub("", text).strip()
+        else:
+            text = " ".join(_CONTROL_LINE.sub(" ", text).split())
+    if not text:
+        if required:
+            raise InvalidInput(f"The {field.replace('_', ' ')} can't be empty.")
+        return text
     limit = LIMITS.get(field)
     if limit is not None and len(text) > limit:
-        raise InvalidInput(f"The {label} is too long ({len(text):,} characters; at most {limit:,}).")
+        raise InvalidInput(f"The {field.replace('_', ' ')} is too long ({len(text):,} characters; "
+                           f"at most {limit:,}).")
     return text
 
 
@@ -76,8 +81,14 @@ def normalise_email(value: str) -> str:
     return value.strip().lower()
 
 
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]")
+_PHONE_CHARS = re.compile(r"[^0-9+\-(). /x]")
+
+
 def normalise_phone(value: str) -> str:
     """Digits only (a leading + dropped): how duplicates and searches compare phones."""
+    if value.isascii():
+        return _NOT_ASCII_DIGIT.sub("", value)
     return "".join(ch for ch in value if ch.isdigit())
 
 
@@ -94,7 +105,7 @@ def check_email(value: str) -> str:
 def check_phone(value: str) -> str:
     text = clean(value, "phone", required=True)
     digits = normalise_phone(text)
-    if not 3 <= len(digits) <= 20 or re.search(r"[^0-9+\-(). /x]", text.lower().replace("ext", "x")):
+    if not 3 <= len(digits) <= 20 or _PHONE_CHARS.search(text.lower().replace("ext", "x")):
         raise InvalidInput(f"{text!r} doesn't look like a phone number.")
     return text
 

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from reltui.domain.dates import Birthday
 from reltui.domain.errors import InvalidInput
@@ -78,36 +79,46 @@ def count_cards(data: bytes) -> int:
 
 def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
     """(first line number, unfolded line) for each content line; blank lines dropped."""
-    current: bytearray | None = None
+    # `current` stays the file's own bytes until a fold joins a line to it (most lines are
+    # never folded), then becomes a bytearray that grows in place.
+    current: bytes | bytearray | None = None
     start = 0
     qp_open = False
     base64_open = False
     for number, line in enumerate(data.splitlines(), 1):
-        if current is not None and qp_open and line.strip().upper() not in (b"END:VCARD", b"BEGIN:VCARD"):
-            # A quoted-printable soft line break: "=" at the end joins the next line.
-            del current[-1]
-            current += line.lstrip(b" \t") if not line[:1].strip() else line
-            qp_open = current.endswith(b"=")
-            continue
-        if line[:1] in (b" ", b"\t") and current is not None and line.strip():
-            current += line[1:]
-            qp_open = _is_qp(current) and current.endswith(b"=")
-            continue
-        if not line.strip():
+        if current is not None:
+            if qp_open and line.strip().upper() not in (b"END:VCARD", b"BEGIN:VCARD"):
+                # A quoted-printable soft line break: "=" at the end joins the next line.
+                current = current if isinstance(current, bytearray) else bytearray(current)
+                del current[-1]
+                current += line.lstrip(b" \t") if not line[:1].strip() else line
+                qp_open = current.endswith(b"=")
+                continue
+            if line[:1] in (b" ", b"\t") and not line.isspace():
+                current = current if isinstance(current, bytearray) else bytearray(current)
+                current += line[1:]
+                qp_open = current.endswith(b"=") and _is_qp(current)
+                continue
+        if not line or line.isspace():
             if current is not None:
                 yield start, bytes(current)
                 current = None
             base64_open = False
             continue
         if current is not None and base64_open and b":" not in line:
+            current = current if isinstance(current, bytearray) else bytearray(current)
             current += line.strip()  # vCard 2.1 base64 data, not indented
             continue
         if current is not None:
             yield start, bytes(current)
-        current, start = bytearray(line), number
-        head = _head(current).upper()
-        qp_open = b"QUOTED-PRINTABLE" in head and current.endswith(b"=")
-        base64_open = b"BASE64" in head or b"ENCODING=B" in head
+        current, start = line, number
+        semicolon = line.find(b";")
+        if semicolon >= 0:  # only a parameter can say how the value is encoded
+            head = _head(line).upper()
+            qp_open = line.endswith(b"=") and b"QUOTED-PRINTABLE" in head
+            base64_open = b"BASE64" in head or b"ENCODING=B" in head
+        else:
+            qp_open = base64_open = False
     if current is not None:
         yield start, bytes(current)
 
@@ -194,7 +205,16 @@ def _parse_line(number: int, line: bytes) -> _Prop:
     if colon <= 0:
         shown = line[:40].decode("utf-8", "replace")
         raise InvalidInput(f"line {number:,} is not a vCard property (no ':'): {shown!r}")
-    head = line[:colon].decode("utf-8", "replace")
+    head = line[:colon]
+    group, name, params = (_parse_head if len(head) <= 200 else _parse_head.__wrapped__)(head)
+    return _Prop(number, group, name, params, line[colon + 1:])
+
+
+@lru_cache(maxsize=4096)
+def _parse_head(raw: bytes) -> tuple[str, str, dict[str, list[str]]]:
+    """(group, NAME, params) of a property's head ('item1.TEL;TYPE=CELL'). Heads repeat card
+    after card, so the short ones are parsed once; the params dict is shared: read it only."""
+    head = raw.decode("utf-8", "replace")
     parts = _split_outside_quotes(head, ";")
     group, _, name = parts[0].strip().rpartition(".")
     params: dict[str, list[str]] = {}
@@ -209,7 +229,7 @@ def _parse_line(number: int, line: bytes) -> _Prop:
             value = bare
         values = [v.strip().strip('"') for v in _split_outside_quotes(value, ",")]
         params.setdefault(key.strip().upper(), []).extend(v for v in values if v)
-    return _Prop(number, group.lower(), name.upper(), params, line[colon + 1:])
+    return group.lower(), name.upper(), params
 
 
 def _decode(prop: _Prop, charset: str) -> str:

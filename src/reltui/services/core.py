@@ -114,9 +114,13 @@ class Services:
                     raise InvalidInput("A party can't be referred by itself.")
                 self._require_party(conn, data.referred_by_id)
             conn.execute(update(P).where(P.c.id == party_id).values(**values, updated_at=self.now()))
+            # A form shows numbers and addresses without their labels ("work", "mobile" from
+            # an imported card): a contact point that stays keeps its label.
+            labels = {(kind, norm): label for kind, norm, label in conn.execute(
+                select(CP.c.kind, CP.c.norm, CP.c.label).where(CP.c.party_id == party_id))}
             conn.execute(delete(CP).where(CP.c.party_id == party_id))
             conn.execute(delete(TAG).where(TAG.c.party_id == party_id))
-            self._write_contacts_and_tags(conn, party_id, data)
+            self._write_contacts_and_tags(conn, party_id, data, labels)
 
     def deletion_impact(self, party_id: int) -> Deletion:
         with self.store.read() as conn:
@@ -171,9 +175,13 @@ class Services:
         }
         return values
 
-    def _write_contacts_and_tags(self, conn: Connection, party_id: int, data: PartyIn) -> None:
+    def _write_contacts_and_tags(self, conn: Connection, party_id: int, data: PartyIn,
+                                 labels: dict[tuple[str, str], str | None] | None = None) -> None:
         rows = [{**point, "party_id": party_id, "position": position}
                 for position, point in enumerate(txt.contact_points(data.emails, data.phones))]
+        for row in rows:
+            if row["label"] is None and labels:
+                row["label"] = labels.get((row["kind"], row["norm"]))
         if rows:
             conn.execute(insert(CP), rows)
         tags = txt.clean_tags(data.tags)

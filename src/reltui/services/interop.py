@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from time import monotonic
 
@@ -597,7 +598,7 @@ class _Plan:
         if self.new:
             conn.execute(text(_FILL_SEARCH), {"first": first})
         for start in range(0, len(steps), BATCH):
-            conn.execute(insert(STEP), steps[start:start + BATCH])
+            _insert(conn, STEP, steps[start:start + BATCH])
             advance(min(BATCH, len(steps) - start))
         for p in self.new:
             self._write_history(ids[p.key], p.history, HISTORY_TABLES)
@@ -688,15 +689,21 @@ def _insert(conn: Connection, table, rows: list[dict], key=None) -> None:  # noq
     one = "(" + ", ".join("?" * len(columns)) + ")"
     head = f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({quoted}) VALUES "
     statements: dict[int, str] = {}
+    get = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    processed = [(i, process) for i, process in enumerate(processors) if process is not None]
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
         params: list = []
         for row in chunk:
             if len(row) != len(columns):
                 raise ValueError(f"rows for {table.name} differ in their columns")
-            for name, process in zip(columns, processors):
-                value = row[name]
-                params.append(value if process is None or value is None else process(value))
+            values = get(row)
+            if processed:
+                values = list(values)
+                for i, process in processed:
+                    if values[i] is not None:
+                        values[i] = process(values[i])
+            params.extend(values)
         sql = statements.get(len(chunk))
         if sql is None:
             sql = statements[len(chunk)] = head + ", ".join([one] * len(chunk))
