@@ -7,6 +7,7 @@ from datetime import date, time
 
 import icalendar
 import pytest
+import vobject
 from interop_helpers import NOW, by_name, profiles
 
 from reltui.domain.dates import Birthday
@@ -55,6 +56,29 @@ def test_vcf_uids_are_stable(book, tmp_path):
     export_parties(book, tmp_path / "b.vcf")
     uids = lambda p: [line for line in p.read_text().splitlines() if line.startswith("UID:")]  # noqa: E731
     assert uids(tmp_path / "a.vcf") == uids(tmp_path / "b.vcf") and len(set(uids(tmp_path / "a.vcf"))) == 3
+
+
+def test_vcf_reads_back_with_another_programs_parser(book, tmp_path):
+    """vobject, a vCard reader that shares no code with ours, sees every field as we meant it."""
+    ids = _fill(book)
+    out = tmp_path / "book.vcf"
+    export_parties(book, out)
+    cards = {c.fn.value: c for c in vobject.readComponents(out.read_text(encoding="utf-8"))}
+    assert set(cards) == {"Ann Lee", "Acme Supplies", '=HYPERLINK("x")'}
+    ann = cards["Ann Lee"]
+    assert ann.version.value == "3.0"
+    assert [e.value for e in ann.contents["email"]] == ["ann@example.com", "a.lee@example.org"]
+    assert [t.value for t in ann.contents["tel"]] == ["+1 555 0100"]
+    assert ann.org.value == ["Lee; Sons, Ltd"]  # the separators inside the name stay text
+    assert ann.note.value == "# Notes\n\n- likes tea\n- = not a formula"
+    assert sorted(ann.categories.value) == ["a,b", "vip"]
+    assert ann.bday.value in ("--0229", "--02-29")  # a birthday without its year
+    adr = ann.adr.value  # reltui keeps an address as free text: it goes whole in the street
+    assert (adr.street, adr.city, adr.code) == ("1 Road\nTown, 12345", "", "")
+    acme = cards["Acme Supplies"]
+    assert acme.bday.value in ("19900701", "1990-07-01")
+    assert len({c.uid.value for c in cards.values()}) == 3
+    assert book.get_party(ids["ann"]).name == "Ann Lee"
 
 
 def test_csv_has_the_spreadsheet_columns_and_no_formulas(book, tmp_path):
