@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, select
 
 from reltui.domain.enums import Rung
 from reltui.domain.errors import InvalidInput
@@ -667,20 +667,14 @@ class _Writer:
     def run(self) -> SampleSummary:
         # The search index (party_search) is kept by triggers, and every firing rewrites
         # the party's whole FTS5 row, so one firing per contact point and per tag costs
-        # about as much as all the interactions.  Hence the order: contact points, and all tags
-        # but one per party, go in first, while the parties have no index row yet and
-        # the triggers find nothing to update (foreign keys are checked at commit
-        # instead, then); then the parties, with their index rows; then one firing per
-        # party fills the contacts column (a no-op update of each party's first contact
-        # point: the trigger recomputes the column from the table) and the held-back
-        # tags fill the tags column.  A test checks the index against the tables.
+        # about as much as all the interactions.  Hence the order: contact points and tags
+        # go in first, while the parties have no index row yet and their triggers find
+        # nothing to update (foreign keys are checked at commit instead, then); then each
+        # party's insert trigger writes its index row whole, contacts and tags included.
+        # A test checks the index against the tables.
         self.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        last_tags = self.write_contacts_and_tags()
+        self.write_contacts_and_tags()
         self.write_parties()
-        self.conn.execute(update(_CONTACT).where(_CONTACT.c.position == 0)
-                          .values(position=_CONTACT.c.position))
-        for start in range(0, len(last_tags), BATCH):
-            self.flush(_TAG, last_tags[start:start + BATCH])
         self.write_steps()
         self.write_purchases()
         self.write_feedback_and_defections()
@@ -697,8 +691,8 @@ class _Writer:
 
     # -- parties ---------------------------------------------------------------------------
 
-    def write_contacts_and_tags(self) -> list[dict]:
-        """Contact points and tags, but the last tag of each party: those are returned."""
+    def write_contacts_and_tags(self) -> None:
+        """Every party's contact points and tags."""
         rnd = self.rnd
         domains = ("example.com", "example.org", "example.net")
         seen: dict[str, int] = {}
@@ -706,7 +700,6 @@ class _Writer:
         lasts = [_slug(n) for n in LAST_NAMES]
         rows: list[dict] = []
         tag_rows: list[dict] = []
-        last_tags: list[dict] = []
         for p in self.plans:
             position = 0
             for n in range(p.emails):
@@ -742,16 +735,13 @@ class _Writer:
                 rows.append({"party_id": p.id, "kind": "phone", "value": value, "label": label,
                              "norm": norm, "position": position})
                 position += 1
-            if p.tags:
-                tag_rows.extend({"party_id": p.id, "tag": tag} for tag in p.tags[:-1])
-                last_tags.append({"party_id": p.id, "tag": p.tags[-1]})
+            tag_rows.extend({"party_id": p.id, "tag": tag} for tag in p.tags)
             if len(rows) >= BATCH:
                 self.flush(_CONTACT, rows)
             if len(tag_rows) >= BATCH:
                 self.flush(_TAG, tag_rows)
         self.flush(_CONTACT, rows)
         self.flush(_TAG, tag_rows)
-        return last_tags
 
     def write_parties(self) -> None:
         rnd, T, days, base = self.rnd, self.T, self.days, self.base

@@ -220,3 +220,33 @@ async def test_a_failure_becomes_a_notification(svc, monkeypatch):
         await _settle(app, pilot)
         assert isinstance(app.screen, MetricsScreen)
         assert any("busy" in str(n.message) for n in app._notifications)
+
+
+async def test_charts_are_laid_out_in_workers_after_the_cards(svc, monkeypatch):
+    import threading
+
+    from textual_plotext.plot import Plot
+
+    from reltui.tui.screens.metrics import ChartPlot
+
+    retention_book(svc)
+    svc.defect(_add(svc, "Gone"), "service", on=date(2026, 4, 1))
+    threads = []
+    build = Plot.build
+
+    def recorded(plot):
+        threads.append(threading.current_thread())
+        return build(plot)
+
+    monkeypatch.setattr(Plot, "build", recorded)
+    app = Host(svc)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await _settle(app, pilot)
+        await pilot.pause(0.2)
+        await _settle(app, pilot)
+        plots = {p.parent.id: p for p in app.screen.query(ChartPlot)}
+        assert len(plots) == 6 and threads  # every chart drawn, by plotext
+        assert threading.main_thread() not in threads  # never on the UI thread
+        reasons = plots["chart-defections"].render().plain
+        assert "service" in reasons and "price" in reasons  # every reason, with its bar
+        assert "platinum" in plots["chart-pyramid"].render().plain

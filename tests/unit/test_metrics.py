@@ -440,7 +440,7 @@ def test_parallel_reads_give_the_same_figures_and_fall_back_after_a_write(book, 
     one = figures()
     monkeypatch.setattr(metrics_module, "PARALLEL_READS", 2)
     assert figures() == one
-    # a write between the two halves' snapshots: the answer is read again, whole
+    # a write between the two connections' snapshots: the answer is read again, whole
     calls = []
     original = metrics_module.q.money_by_month
 
@@ -454,3 +454,33 @@ def test_parallel_reads_give_the_same_figures_and_fall_back_after_a_write(book, 
     after = figures()
     assert len(calls) == 2  # the parallel read, then the single-transaction one
     assert after["revenue"] == one["revenue"] + 1000
+
+
+@pytest.mark.parametrize("segment", ["all", "b2c"])
+def test_follow_up_and_step_counts_read_indexes_alone(store, segment):
+    """Schema 4's indexes carry every column these counts read: no table row is fetched
+    per follow-up or per step (EXPLAIN QUERY PLAN says COVERING INDEX for each)."""
+    from sqlalchemy import event
+
+    import reltui.store.metric_queries as q
+
+    statements = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001
+        if "follow_up" in statement or "rung_step" in statement:
+            statements.append((statement, parameters))
+
+    with store.read() as conn, q.segment_scope(conn, segment):
+        event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            for today in (date(2026, 1, 15), date(2027, 1, 1)):  # a period ending today, a past one
+                q.follow_up_figures(conn, *Y2025, segment, today)
+            q.step_figures(conn, *Y2025, segment)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", seen)
+        plans = [conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
+                 for sql, params in statements]
+    reads = [row[3] for plan in plans for row in plan
+             if row[3].startswith(("SEARCH f ", "SCAN f ", "SEARCH st ", "SCAN st "))]
+    assert len(reads) == 7  # three follow-up scans per call, one over the steps
+    assert all("COVERING INDEX" in read for read in reads), reads

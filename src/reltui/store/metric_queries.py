@@ -181,9 +181,12 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
         raise ValueError("points: one per month, ascending, inside the period")
     params = _party_params(conn, start, end)
     # first purchases: '' = on or before the start, else by month up to the end
+    # grouped by day first, in the order of ix_party_first_purchase (no sort), then by month
     firsts = dict(conn.execute(text(f"""
-        SELECT CASE WHEN {FP} <= :s THEN '' ELSE substr({FP}, 1, 7) END, count(*)
-          FROM party p WHERE {seg} AND {FP} <= :e GROUP BY 1"""), params).all())
+        SELECT CASE WHEN d <= :s THEN '' ELSE substr(d, 1, 7) END, sum(n) FROM (
+            SELECT {FP} AS d, count(*) AS n FROM party p
+             WHERE {seg} AND {FP} <= :e GROUP BY {FP})
+         GROUP BY 1"""), params).all())
     row: dict[str, Any] = {"bought_by_start": firsts.get("", 0), "bought": sum(firsts.values())}
     row["won"] = row["bought"] - row["bought_by_start"]
     row.update(conn.execute(text(f"""
@@ -229,7 +232,8 @@ def _defected_counts(conn: Connection, seg: str, start: date, end: date, months:
     - by_month: for each of the period's month ends (the last: its end), the parties
       defected on it that had bought by then.
 
-    One pass over the defections (few next to the parties), grouped on small flags.
+    One pass over the defections (few next to the parties): the flags are summed per
+    (lo, hi) pair, a handful of groups.
     A party's defections never overlap (one can't defect while defected), so "rows
     that cover a date" counts parties.  A defection covers the month ends from the
     month it began (or of the first purchase, if later) up to the one before its
@@ -242,7 +246,7 @@ def _defected_counts(conn: Connection, seg: str, start: date, end: date, months:
     lo = f"max(0, {_month_index('x.on_date')}, {_month_index(FP)})"
     hi = f"CASE WHEN {covers_e} THEN {months} ELSE {_month_index('x.won_back_on')} END"
     sql = f"""
-        SELECT cs, ce, lost, cad, past, lo, hi, count(*) FROM (
+        SELECT lo, hi, count(*), sum(cs), sum(ce), sum(lost), sum(cad), sum(past) FROM (
             SELECT {FP} <= :s AND {covers_s} AS cs,
                    {covers_e} AS ce,
                    {_guarded(f"{covers_e} AND {FP} <= :s AND x.on_date > :s", f"NOT {other_covers_s}")}
@@ -254,17 +258,14 @@ def _defected_counts(conn: Connection, seg: str, start: date, end: date, months:
              WHERE {seg} AND x.on_date <= :e AND {FP} <= :e
                AND (x.won_back_on IS NULL OR x.won_back_on > :s)
              LIMIT -1)
-         GROUP BY 1, 2, 3, 4, 5, 6, 7
+         GROUP BY lo, hi
     """
     params = _params(start, end, y0=start.year, m0=start.month)
     totals = dict.fromkeys(("start", "end", "lost", "cadence", "past"), 0)
     steps = [0] * (months + 1)
-    for cs, ce, lost, cad, past, lo_k, hi_k, n in conn.execute(text(sql), params):
-        totals["start"] += n * bool(cs)
-        totals["end"] += n * bool(ce)
-        totals["lost"] += n * bool(lost)
-        totals["cadence"] += n * bool(cad)
-        totals["past"] += n * bool(past)
+    for lo_k, hi_k, n, *flags in conn.execute(text(sql), params):
+        for key, count in zip(("start", "end", "lost", "cadence", "past"), flags, strict=True):
+            totals[key] += count or 0  # each flag is 0 or 1 (or NULL: not counted)
         if lo_k < hi_k:
             steps[min(lo_k, months)] += n
             steps[min(hi_k, months)] -= n
@@ -327,19 +328,20 @@ def ladder_figures(conn: Connection, start: date, end: date, segment: str) -> di
             end_n[re_] += n
     defected = f"""
         WITH {_DD}
-        SELECT rs, re, d0, d1, count(*) FROM (
+        SELECT rs, re, sum(d0), sum(d1) FROM (
             SELECT {RS_ANY} AS rs, {re_any} AS re, dd.d0, dd.d1
               FROM dd JOIN party p ON p.id = dd.party_id
              WHERE {seg} AND (dd.d0 OR dd.d1) LIMIT -1)
-         GROUP BY 1, 2, 3, 4
+         GROUP BY 1, 2
     """
-    for rs, re_, d0, d1, n in conn.execute(text(defected), params):
-        if d0 and rs in start_n:
-            start_n[rs] -= n
+    # d0, d1: 0 or 1 each, so their sums count the parties defected at the start / the end
+    for rs, re_, n0, n1 in conn.execute(text(defected), params):
+        if rs in start_n:
+            start_n[rs] -= n0
             if re_ in RUNGS and RUNGS.index(re_) > RUNGS.index(rs):
-                climbed[rs] -= n
-        if d1 and re_ in end_n:
-            end_n[re_] -= n
+                climbed[rs] -= n0
+        if re_ in end_n:
+            end_n[re_] -= n1
     return {"start": start_n, "end": end_n, "climbed": climbed}
 
 
@@ -532,18 +534,19 @@ def follow_up_figures(conn: Connection, start: date, end: date, segment: str,
     """
     seg = _seg_in(segment, "f")
     created = "1" if end >= today else "f.created_on <= :e"
+    # three index scans, each counting two figures: ix_follow_up_open has the party and
+    # the creation day of every open one (ix_follow_up_due has neither), ix_follow_up_done
+    # the due day, party and creation day of every done one
     sql = f"""
-        SELECT
-          (SELECT count(*) FROM follow_up f WHERE f.status = 'open' AND {created} AND {seg}) +
-          (SELECT count(*) FROM follow_up f WHERE f.done_on > :e AND {created} AND {seg})
-              AS open_at_end,
-          (SELECT count(*) FROM follow_up f WHERE f.status = 'open' AND f.due_on < :e
-              AND {created} AND {seg}) +
-          (SELECT count(*) FROM follow_up f WHERE f.done_on > :e AND f.due_on < :e
-              AND {created} AND {seg}) AS overdue,
-          (SELECT count(*) FROM follow_up f WHERE f.done_on BETWEEN :s AND :e AND {seg}) AS done,
-          (SELECT coalesce(sum(f.done_on <= f.due_on), 0) FROM follow_up f
-            WHERE f.done_on BETWEEN :s AND :e AND {seg}) AS done_on_time
+        SELECT o.n + d.n AS open_at_end, o.overdue + d.overdue AS overdue,
+               p.n AS done, p.on_time AS done_on_time
+          FROM (SELECT count(*) AS n, coalesce(sum(f.due_on < :e), 0) AS overdue
+                  FROM follow_up f INDEXED BY ix_follow_up_open
+                 WHERE f.status = 'open' AND {created} AND {seg}) o,
+               (SELECT count(*) AS n, coalesce(sum(f.due_on < :e), 0) AS overdue FROM follow_up f
+                 WHERE f.done_on > :e AND {created} AND {seg}) d,
+               (SELECT count(*) AS n, coalesce(sum(f.done_on <= f.due_on), 0) AS on_time
+                  FROM follow_up f WHERE f.done_on BETWEEN :s AND :e AND {seg}) p
     """
     return dict(conn.execute(text(sql), _params(start, end)).mappings().one())
 

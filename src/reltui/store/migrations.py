@@ -9,11 +9,26 @@ Version 1: the domain tables, their constraints and indexes.
 Version 2: rollup columns on `party` (last contact, next follow-up, revenue)
            and the FTS5 search index, kept in step by triggers, so the
            Parties list can sort, page and search without scanning a million rows.
+Version 3: the purchase indexes carry the money.
+Version 4: indexes that carry what the metrics count (follow-ups, rung steps,
+           defections), so each metric reads an index alone; a new party's search
+           row takes the contact points and tags already written.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+
+def text(sql: str) -> Any:
+    """SQLAlchemy's text(), imported when a migration runs: opening a book needs only LATEST."""
+    from sqlalchemy import text as sa_text
+
+    return sa_text(sql)
+
 
 KINDS = "'customer','business','vendor','supplier','distributor','partner','other'"
 RUNGS = "'prospect','customer','client','supporter','advocate','partner'"
@@ -259,7 +274,45 @@ V3 = [
     "CREATE INDEX ix_purchase_party ON purchase (party_id, on_date, revenue_cents, cost_cents)",
 ]
 
-STEPS: list[list[str]] = [V1, V2, V3]
+# Version 4: indexes that hold every column the metrics read from follow-ups, rung steps
+# and defections, so each count reads an index alone instead of fetching a table row per
+# entry (at 100,000 parties: follow-up figures 0.17 s -> 0.02 s, rung steps 0.13 s -> 0.03 s).
+# Each keeps the order of the index it replaces (the added columns come after a unique
+# prefix or only break ties the queries don't rely on), so no other query loses its order.
+V4 = [
+    # done follow-ups of a period: on time or late, whose, created when
+    "DROP INDEX ix_follow_up_done",
+    "CREATE INDEX ix_follow_up_done ON follow_up (done_on, due_on, party_id, created_on)"
+    " WHERE done_on IS NOT NULL",
+    # the open ones: whose, due and created when; status is there for SQLite to see
+    # that the index covers `status = 'open'`
+    "CREATE INDEX ix_follow_up_open ON follow_up (party_id, due_on, created_on, status)"
+    " WHERE status = 'open'",
+    # the steps of a period, up or down, whose; ix_rung_step_date stays for the newest-first list
+    "CREATE INDEX ix_rung_step_move ON rung_step (on_date, from_rung, to_rung, party_id)",
+    # a party's rung at a date: the from_rung of its first step after it
+    "DROP INDEX ix_rung_step_party",
+    "CREATE INDEX ix_rung_step_party ON rung_step (party_id, on_date, id, from_rung)",
+    # defected at a date: began on or before it, not won back by it
+    "DROP INDEX ix_defection_party",
+    "CREATE INDEX ix_defection_party ON defection (party_id, on_date, won_back_on)",
+    # A new party's search row takes the contact points and tags already there: an import
+    # writes those before their parties, so each search row is written once, whole, instead
+    # of written empty and rewritten (an FTS5 update tokenises the old row and the new).
+    "DROP TRIGGER party_search_ai",
+    """
+    CREATE TRIGGER party_search_ai AFTER INSERT ON party BEGIN
+        INSERT INTO party_search (rowid, name, organisation, contacts, tags, notes)
+        VALUES (new.id, new.name, coalesce(new.organisation, ''),
+                coalesce((SELECT group_concat(value || ' ' || norm, ' ') FROM contact_point
+                           WHERE party_id = new.id), ''),
+                coalesce((SELECT group_concat(tag, ' ') FROM party_tag
+                           WHERE party_id = new.id), ''),
+                new.notes);
+    END""",
+]
+
+STEPS: list[list[str]] = [V1, V2, V3, V4]
 LATEST = len(STEPS)
 
 

@@ -3,21 +3,25 @@ manager would rather look at than read.
 
 - Cards show the value, the count it rests on, and the change against the
   previous period of the same length; n/a where a figure has nothing to rest on.
-- Charts (textual-plotext): the ladder as a funnel (at the start and at the end),
-  the customer pyramid, active parties and revenue month by month, defections by
-  reason (count and lost profit).
+- Charts (textual-plotext, mounted once the first figures are in): the ladder as a
+  funnel (at the start and at the end), the customer pyramid, active parties and
+  revenue month by month, defections by reason (count and lost profit).
 - Keys: [ and ] move the period back and forth; 3, 6, 1 pick the last 3, 6 or
   12 months up to the period's end; y the year to date; c typed dates; s the
   segment (all, B2C, B2B); Enter on a card or chart shows its definition and the
   parties behind it, and Enter on a party opens it.
 - All computing runs in a thread worker through `app.run_db`; the screen only
-  draws frozen results.  Party names and follow-up texts are data: they reach the
-  terminal as plain Text, never as markup.
+  draws frozen results.  The cards come first: the previous period's figures and
+  the charts follow, and plotext lays the charts out in a worker too (`ChartPlot`),
+  so a chart never holds up the keys.  Party names and follow-up texts are data:
+  they reach the terminal as plain Text, never as markup.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,6 +36,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from reltui.domain import metrics as fm
 from reltui.domain.dates import describe, parse_date
@@ -190,6 +195,54 @@ class FigureCard(Widget, can_focus=True):
         return text
 
 
+_PLOTEXT = threading.Lock()  # one chart laid out at a time: plotext was not written for threads
+
+
+def _build_chart(draw: Callable[[Plot], Any], width: int, height: int, theme: str) -> Text:
+    """A chart as PlotextPlot.render makes it (a fresh figure, its size, the theme), in a worker."""
+    with _PLOTEXT:
+        plot = Plot()
+        draw(plot)
+        plot.plotsize(width, height)
+        plot._set_size(width, height)  # as PlotextPlot.render does: plotsize alone may not stick
+        plot.theme(theme)
+        return Text.from_ansi(plot.build())
+
+
+class ChartPlot(PlotextPlot):
+    """A PlotextPlot whose figure is laid out in a worker thread: `render` shows the last
+    one built for this size and data, and asks for a new one when either changed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._draw: Callable[[Plot], Any] | None = None
+        self._drawn = 0  # counts the draw calls, so an old figure is never taken for a new one
+        self._text = Text("")
+        self._shown: tuple | None = None  # what _text was built for
+        self._asked: tuple | None = None  # what the last worker builds
+
+    def draw(self, draw: Callable[[Plot], Any]) -> None:
+        self._draw = draw
+        self._drawn += 1
+        self.refresh()
+
+    def render(self) -> Text:
+        width, height = self.size.width, self.size.height
+        if self._draw is None or width <= 0 or height <= 0:
+            return self._text
+        key = (width, height, self._get_plotext_theme_name(self.app.theme), self._drawn)
+        if key not in (self._shown, self._asked):
+            self._asked = key
+            self.app.run_db(_build_chart, self._draw, width, height, key[2],
+                            then=lambda text, key=key: self._built(key, text), group="metrics-charts")
+        return self._text
+
+    def _built(self, key: tuple, text: Text) -> None:
+        if key == self._asked:
+            self._text, self._shown = text, key
+            self.refresh()
+
+
 class ChartPanel(Vertical, can_focus=True):
     """A chart; Enter opens the figure behind it."""
 
@@ -214,11 +267,11 @@ class ChartPanel(Vertical, can_focus=True):
         self.border_title = title
 
     def compose(self) -> ComposeResult:
-        yield PlotextPlot()
+        yield ChartPlot()
 
     @property
-    def plot(self) -> PlotextPlot:
-        return self.query_one(PlotextPlot)
+    def plot(self) -> ChartPlot:
+        return self.query_one(ChartPlot)
 
 
 # -- dialogs --------------------------------------------------------------------------------------
@@ -391,21 +444,28 @@ class MetricsScreen(Screen):
         self.result = None
         self.previous = None
         self._version = 0
+        self._charts_mounted = False
 
     def compose(self) -> ComposeResult:
+        self._layout(self.app.size.width)  # before the cards mount: no restyle of them all after
         yield Static("", id="bar")
         with VerticalScroll(id="body"):
             with Grid(id="cards"):
                 for spec in CARDS:
                     yield FigureCard(spec)
-            with Grid(id="charts"):
-                yield ChartPanel("ladder", "Ladder: at the start and now", "chart-ladder")
-                yield ChartPanel("pyramid", "Customer pyramid", "chart-pyramid")
-                yield ChartPanel("active", "Active parties by month", "chart-active")
-                yield ChartPanel("revenue", "Revenue by month", "chart-revenue")
-                yield ChartPanel("defections", "Defections by reason", "chart-defections")
-                yield ChartPanel("defections", "Lost profit by reason", "chart-lost")
+            yield Grid(id="charts")  # the charts join once the first figures are shown
         yield Footer(compact=True)
+
+    @staticmethod
+    def _chart_panels() -> list[ChartPanel]:
+        return [
+            ChartPanel("ladder", "Ladder: at the start and now", "chart-ladder"),
+            ChartPanel("pyramid", "Customer pyramid", "chart-pyramid"),
+            ChartPanel("active", "Active parties by month", "chart-active"),
+            ChartPanel("revenue", "Revenue by month", "chart-revenue"),
+            ChartPanel("defections", "Defections by reason", "chart-defections"),
+            ChartPanel("defections", "Lost profit by reason", "chart-lost"),
+        ]
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -456,10 +516,19 @@ class MetricsScreen(Screen):
         self.result, self.previous = current, None
         self._bar("comparing with the previous period…")
         self._fill_cards(pending=True)
-        self._draw_charts(current)
+        # the previous period and the charts once the cards are on the glass
+        self.call_after_refresh(self._after_cards, current)
+
+    async def _after_cards(self, current) -> None:  # noqa: ANN001
+        if current is not self.result:
+            return  # another period or segment came meanwhile
         before = current.period.previous()
         self.app.run_db(_compute, self.app.services, before, self.segment,
                         then=self._show_previous, group="metrics", exclusive=True)
+        if not self._charts_mounted:
+            self._charts_mounted = True
+            await self.query_one("#charts", Grid).mount_all(self._chart_panels())
+        self._draw_charts(current)
 
     def _show_previous(self, previous) -> None:  # noqa: ANN001
         current = self.result
@@ -482,6 +551,8 @@ class MetricsScreen(Screen):
     # -- charts -----------------------------------------------------------------------------
 
     def _draw_charts(self, m) -> None:  # noqa: ANN001
+        if m is not self.result:
+            return  # another period or segment came meanwhile
         rungs = [r.rung.value for r in m.ladder]
         self._chart("chart-ladder", lambda plt: plt.multiple_bar(
             rungs[::-1], [[r.at_start for r in m.ladder][::-1], [r.at_end for r in m.ladder][::-1]],
@@ -510,12 +581,7 @@ class MetricsScreen(Screen):
             reasons[::-1], [float(d.lost_profit) for d in m.defections][::-1], orientation="horizontal"))
 
     def _chart(self, chart_id: str, draw) -> None:  # noqa: ANN001
-        widget = self.query_one(f"#{chart_id}", ChartPanel).plot
-        plt = widget.plt
-        plt.clear_data()
-        plt.clear_figure()
-        draw(plt)
-        widget.refresh()
+        self.query_one(f"#{chart_id}", ChartPanel).plot.draw(draw)
 
     # -- actions ----------------------------------------------------------------------------
 
