@@ -8,7 +8,7 @@ message is fit to show a user; reads return frozen records from
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -27,6 +27,7 @@ from reltui.domain.records import (
     ColdParty, DatedParty, DefectionInfo, Deletion, FollowUpRow, PartyDetail, PartyIn,
     PartyRef, PartyRow, TimelineEntry, TodayView,
 )
+from reltui.services.reads import Reads
 from reltui.store import Store, queries, rollups
 from reltui.store.models import (
     ContactPoint, Defection, Feedback, FollowUp, Interaction, Party, PartyTag, Purchase,
@@ -51,23 +52,16 @@ SORTS = {
     "next_follow_up": P.c.next_follow_up_on,
     "revenue": P.c.revenue_cents,
 }
+# the sorts an index gives in order (rung_level's index continues by name, not id)
+WALKABLE_SORTS = frozenset({"name", "last_contact", "next_follow_up", "revenue"})
+DENSE_MATCHES = 10_000  # a search matching at least this many parties pages by walking an index
+WALK_ROWS = 2_000  # ... for pages within this many rows of either end (they are read from the nearer)
 UPCOMING_DAYS = 14
 
 
-class Services:
-    """Use cases over one Store. `clock` gives 'now' (tests freeze it)."""
-
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = datetime.now) -> None:
-        self.store = store
-        self.clock = clock
-
-    # -- time -------------------------------------------------------------------------------
-
-    def now(self) -> datetime:
-        return self.clock().replace(microsecond=0)
-
-    def today(self) -> date:
-        return self.clock().date()
+class Services(Reads):
+    """Use cases over one Store. `clock` gives 'now' (tests freeze it); the clock, `today()`
+    and the reads written as plain SQL (`due`) come from `Reads`."""
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -281,7 +275,9 @@ class Services:
     def _party_filter(self, *, search: str | None = None, rung: str | None = None,
                       kind: str | None = None, tag: str | None = None,
                       status: str | None = None, segment: str | None = None,
-                      ids: Sequence[int] | None = None) -> list:
+                      ids: Sequence[int] | None = None, walk: bool = False) -> list:
+        """The WHERE terms for these filters. `walk`: match the search while walking the sort's
+        index, not by reading every match and sorting them (see `list_parties`)."""
         where = []
         if ids is not None:
             chosen = text(queries.ids_sql()).bindparams(ids=json.dumps([int(i) for i in ids]))
@@ -289,9 +285,7 @@ class Services:
         if search:
             fts = queries.fts_query(search)
             if fts is not None:
-                ids = text(queries.search_ids_sql()).bindparams(fts=fts).columns(
-                    column("rowid", Integer))
-                where.append(P.c.id.in_(ids))
+                where.append(text(queries.search_filter_sql(walk=walk)).bindparams(fts=fts))
         if rung:
             where.append(P.c.rung == Rung.parse(rung).value)
         if kind:
@@ -314,25 +308,52 @@ class Services:
                      kind: str | None = None, tag: str | None = None, status: str | None = None,
                      segment: str | None = None, ids: Sequence[int] | None = None,
                      sort: str = "name", descending: bool = False,
-                     offset: int = 0, limit: int = 100) -> list[PartyRow]:
-        """One page of the Parties list, filtered and sorted (id breaks ties)."""
+                     offset: int = 0, limit: int = 100,
+                     after: tuple[str, int] | None = None) -> list[PartyRow]:
+        """One page of the Parties list, filtered and sorted (id breaks ties).
+
+        `after` (by name only): the (name, id) of a row; the page starts just past it in this
+        order, found through the name index however deep it is (an OFFSET walks every row it
+        skips)."""
         if sort not in SORTS:
             raise InvalidInput(f"Sort by one of: {', '.join(SORTS)}.")
+        if after is not None and sort != "name":
+            raise InvalidInput("Paging after a row works in name order only.")
         key = SORTS[sort]
         order = [key.desc(), P.c.id.desc()] if descending else [key.asc(), P.c.id.asc()]
-        where = self._party_filter(search=search, rung=rung, kind=kind, tag=tag, status=status,
-                                   segment=segment, ids=ids)
-        stmt = (select(P.c.id, P.c.name, P.c.organisation, P.c.kind, P.c.rung, P.c.last_contact_at,
-                       P.c.next_follow_up_on, P.c.revenue_cents, P.c.defected_on)
-                .where(and_(True, *where)).order_by(*order).offset(max(0, offset))
-                .limit(max(0, min(limit, 10_000))))
+        offset, limit = max(0, offset), max(0, min(limit, 10_000))
         with self.store.read() as conn:
+            # A search that matches most of the book ('n' finds half of it) is cheaper to page
+            # by walking the sort's index and keeping the matches (a page is found within a few
+            # hundred rows) than by reading every match and sorting them all; a narrow one
+            # the other way round. A capped count of the matches tells them apart.
+            fts = queries.fts_query(search) if search else None
+            walk = (fts is not None and sort in WALKABLE_SORTS and offset + limit <= WALK_ROWS
+                    and queries.count_matches(conn, fts, cap=DENSE_MATCHES) >= DENSE_MATCHES)
+            where = self._party_filter(search=search, rung=rung, kind=kind, tag=tag, status=status,
+                                       segment=segment, ids=ids, walk=walk)
+            if after is not None:
+                where.append(text(queries.after_name_sql(descending=descending)).bindparams(
+                    after_name=after[0], after_id=int(after[1])))
+            stmt = (select(P.c.id, P.c.name, P.c.organisation, P.c.kind, P.c.rung,
+                           P.c.last_contact_at, P.c.next_follow_up_on, P.c.revenue_cents,
+                           P.c.defected_on)
+                    .where(and_(True, *where)).order_by(*order).offset(offset).limit(limit))
             rows = conn.execute(stmt).all()
         return [PartyRow(r.id, r.name, r.organisation, Kind(r.kind), Rung(r.rung), r.last_contact_at,
                          r.next_follow_up_on, from_cents(r.revenue_cents), r.defected_on)
                 for r in rows]
 
     def count_parties(self, **filters) -> int:
+        search, status = filters.get("search"), filters.get("status")
+        fts = queries.fts_query(search) if search else None
+        others = [k for k, v in filters.items() if k not in ("search", "status") and v not in (None, "")
+                  and not (k == "segment" and v == "all")]
+        if fts is not None and not others and status in (None, "", "all", "active"):
+            # a search alone: count in the search index, less the defected parties among the
+            # matches, rather than looking up every matching party (half the book for 'n')
+            with self.store.read() as conn:
+                return queries.count_search(conn, fts, active_only=status == "active")
         where = self._party_filter(**filters)
         with self.store.read() as conn:
             return conn.execute(select(func.count()).select_from(P).where(and_(True, *where))).scalar_one()
@@ -519,12 +540,6 @@ class Services:
             where.append(FU.c.due_on >= due_from)
         with self.store.read() as conn:
             return conn.execute(select(func.count()).select_from(FU).where(*where)).scalar_one()
-
-    def due(self, days: int = 7) -> list[FollowUpRow]:
-        """Open follow-ups overdue or due within the next `days` days."""
-        if days < 0 or days > 3650:
-            raise InvalidInput("Days must be between 0 and 3650.")
-        return self.follow_ups(due_before=self.today() + timedelta(days=days + 1), limit=100_000)
 
     # -- purchases, feedback, defection ------------------------------------------------------
 

@@ -14,18 +14,18 @@ import os
 import shutil
 import sqlite3
 import stat
-from collections.abc import Iterator
+import sys
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from reltui.domain.errors import ReltuiError, StoreRefused, StoreUnavailable
-from reltui.store import migrations
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 APPLICATION_ID = 0x52454C54  # "RELT": marks a file as a reltui database
 BUSY_TIMEOUT_MS = 15_000
@@ -40,21 +40,39 @@ def create_private_file(path: Path) -> None:
 
 
 class Store:
-    """An open reltui database: connections, transactions, sessions."""
+    """An open reltui database: transactions through SQLAlchemy Core, and light reads.
 
-    def __init__(self, engine: Engine, *, path: Path | None) -> None:
-        self.engine = engine
+    SQLAlchemy (about a third of a second to import) is loaded when the first
+    transaction needs it, not when the book is opened: `rows()` serves the hot
+    read-only paths (the command line's `due`) without it.
+    """
+
+    def __init__(self, path: Path) -> None:
         self.path = path
+        self.dialect_name = "sqlite"
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()  # making the engine
+        self._reader_lock = threading.Lock()  # one light read at a time on its connection
+        self._reader: sqlite3.Connection | None = None
         self._watch: sqlite3.Connection | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """SQLAlchemy's engine for this book, made on first use."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = _sqlite_engine(self.path)
+        return self._engine
 
     @property
     def label(self) -> str:
         """Where the book lives, for messages and the title bar."""
-        return str(self.path) if self.path else self.engine.url.render_as_string()
+        return str(self.path)
 
     @property
     def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
+        return self.dialect_name == "sqlite"
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -72,13 +90,27 @@ class Store:
                 with conn.begin():
                     yield conn
 
-    @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[Session]:
-        """An ORM session inside one transaction (a write one if asked)."""
-        with (self.write() if write else self.read()) as conn:
-            with Session(bind=conn, expire_on_commit=False) as session:
-                yield session
-                session.flush()
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        """The rows of one read-only SELECT: plain SQL text with named `:parameters`.
+
+        The same text SQLAlchemy's text() runs, so a query has one form: on SQLite it
+        runs on the standard library's driver (a query-only connection, one statement
+        is one snapshot), elsewhere through SQLAlchemy. Values come back as stored
+        (dates as ISO text), exactly as text() returns them.
+        """
+        if not self.is_sqlite:
+            return self._rows_through_sqlalchemy(sql, params)
+        with _translate_errors(self), self._reader_lock:
+            if self._reader is None:
+                self._reader = _connect(self.path)
+                self._reader.execute("PRAGMA query_only = ON")
+            return self._reader.execute(sql, dict(params or {})).fetchall()
+
+    def _rows_through_sqlalchemy(self, sql: str, params: Mapping[str, Any] | None) -> list[tuple]:
+        from sqlalchemy import text
+
+        with self.read() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), dict(params or {}))]
 
     def backup_to(self, dest: Path) -> None:
         """A consistent copy of the live database through SQLite's online backup API."""
@@ -113,7 +145,12 @@ class Store:
         if self._watch is not None:
             self._watch.close()
             self._watch = None
-        self.engine.dispose()
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 @contextmanager
@@ -121,31 +158,49 @@ def _translate_errors(store: Store) -> Iterator[None]:
     """Turn the engine's operational failures into messages a user can act on."""
     try:
         yield
-    except OperationalError as exc:
-        message = str(exc.orig).lower() if exc.orig else str(exc).lower()
+    except Exception as exc:
+        refusal = _refusal(store, exc)
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
+def _refusal(store: Store, exc: Exception) -> ReltuiError | None:
+    """What to tell the user about a driver error (raw, or wrapped by SQLAlchemy), if anything."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # loaded if SQLAlchemy raised it
+    wrapped = sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
+    if not wrapped and not isinstance(exc, sqlite3.Error):
+        return None
+    orig = exc.orig if wrapped else exc
+    if isinstance(exc, sa_exc.OperationalError if wrapped else sqlite3.OperationalError):
+        message = str(orig or exc).lower()
         if "readonly" in message or "read-only" in message:
-            raise StoreUnavailable(f"{store.label} is read-only: nothing was changed.") from exc
+            return StoreUnavailable(f"{store.label} is read-only: nothing was changed.")
         if "disk is full" in message or "full" in message:
-            raise StoreUnavailable(f"The disk holding {store.label} is full: nothing was changed.") from exc
+            return StoreUnavailable(f"The disk holding {store.label} is full: nothing was changed.")
         if "locked" in message or "busy" in message:
-            raise StoreUnavailable(
-                f"{store.label} is busy in another program; try again in a moment."
-            ) from exc
+            return StoreUnavailable(f"{store.label} is busy in another program; try again in a moment.")
         if "unable to open" in message:
-            raise StoreUnavailable(f"Can't open {store.label}: {exc.orig}.") from exc
-        raise
-    except DBAPIError as exc:
-        if isinstance(exc.orig, sqlite3.DatabaseError) and (
-            "malformed" in str(exc.orig) or "not a database" in str(exc.orig)
-        ):
-            raise StoreRefused(f"{store.label} is damaged ({exc.orig}). {RESTORE_HINT}") from exc
-        raise
+            return StoreUnavailable(f"Can't open {store.label}: {orig}.")
+        return None
+    if isinstance(orig, sqlite3.DatabaseError) and (
+        "malformed" in str(orig) or "not a database" in str(orig)
+    ):
+        return StoreRefused(f"{store.label} is damaged ({orig}). {RESTORE_HINT}")
+    return None
+
+
+def _operational_errors() -> tuple[type[Exception], ...]:
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return (sqlite3.OperationalError,) + ((sa_exc.OperationalError,) if sa_exc else ())
 
 
 def open_store(target: str | os.PathLike[str], *, upgrade: bool = True) -> Store:
     """Open (creating if need be) a reltui database at a path or a SQLAlchemy URL."""
     target_text = os.fspath(target)
     if "://" in target_text:
+        from sqlalchemy.engine import make_url
+
         url = make_url(target_text)
         if url.get_backend_name() != "sqlite":
             raise StoreRefused(
@@ -171,16 +226,11 @@ def _open_sqlite(path: Path, *, upgrade: bool) -> Store:
             raise StoreUnavailable(f"Can't create {path}: the folder is not writable.") from exc
         except OSError as exc:
             raise StoreUnavailable(f"Can't create {path}: {exc.strerror}.") from exc
-    engine = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-    )
-    _install_sqlite_events(engine)
-    store = Store(engine, path=path)
+    store = Store(path)
     try:
         try:
             _prepare(store, is_new=is_new, upgrade=upgrade)
-        except (OperationalError, sqlite3.OperationalError) as exc:
+        except _operational_errors() as exc:
             raise _open_failure(path, exc) from exc
     except BaseException:
         store.close()
@@ -243,30 +293,55 @@ def _check_file(path: Path) -> None:
         raise StoreRefused(f"{path} is damaged (the file is cut short). {RESTORE_HINT}")
 
 
-def _install_sqlite_events(engine: Engine) -> None:
+def _connect(path: Path) -> sqlite3.Connection:
+    """A standard-library connection set up as every connection to a book is."""
+    db = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
+                         isolation_level=None)
+    try:
+        _set_pragmas(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _set_pragmas(db: sqlite3.Connection) -> None:
+    # isolation_level None: transactions begin where we say (SQLAlchemy's "begin" event).
+    db.isolation_level = None
+    cursor = db.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.close()
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
-        # Let SQLAlchemy's "begin" event, not the driver, start transactions.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.close()
+        _set_pragmas(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("reltui_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    return engine
+
 
 def _prepare(store: Store, *, is_new: bool, upgrade: bool) -> None:
     """Check the file is ours, switch on WAL, and bring the schema up to date."""
+    from reltui.store import migrations
+
     path = store.path
-    assert path is not None
-    raw = store.engine.raw_connection()
+    db = _connect(path)  # autocommit mode: see _set_pragmas
     try:
-        db = raw.driver_connection  # autocommit mode: see on_connect
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
         if app_id != APPLICATION_ID and (app_id != 0 or tables):
@@ -285,7 +360,7 @@ def _prepare(store: Store, *, is_new: bool, upgrade: bool) -> None:
             raise StoreUnavailable(f"{path} is read-only and needs setting up; nothing was changed.") from exc
         raise StoreRefused(f"{path} is damaged or not a reltui database ({exc}). {RESTORE_HINT}") from exc
     finally:
-        raw.close()
+        db.close()
 
     if version > migrations.LATEST:
         raise StoreRefused(

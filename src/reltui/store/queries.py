@@ -27,6 +27,34 @@ def search_ids_sql() -> str:
     return "SELECT rowid FROM party_search WHERE party_search MATCH :fts"
 
 
+def search_filter_sql(*, walk: bool = False) -> str:
+    """SQL (a WHERE term) keeping the parties that match :fts. SQLite reads the matches and
+    looks each party up; with `walk` the '+' stops it from doing so, and it walks the index
+    of the ORDER BY instead, keeping the rows that match (best when most rows match)."""
+    return f"{'+' if walk else ''}party.id IN ({search_ids_sql()})"
+
+
+def after_name_sql(*, descending: bool = False) -> str:
+    """SQL (a WHERE term): the parties past (:after_name, :after_id) in name order. Written
+    as a row value with the collation on the right, SQLite seeks ix_party_name to the spot."""
+    return f"(party.name, party.id) {'<' if descending else '>'} (:after_name COLLATE NOCASE, :after_id)"
+
+
+def count_search(conn: Connection, fts: str, *, active_only: bool) -> int:
+    """How many parties match :fts (only those not defected, if asked), counted in the search
+    index: every party has one row there, under its id."""
+    sql = f"SELECT count(*) FROM ({search_ids_sql()})"
+    if active_only:
+        sql += " WHERE rowid NOT IN (SELECT id FROM party WHERE defected_on IS NOT NULL)"
+    return conn.execute(text(sql), {"fts": fts}).scalar_one()
+
+
+def count_matches(conn: Connection, fts: str, *, cap: int) -> int:
+    """How many parties match :fts, counting no further than `cap` (so it is cheap)."""
+    sql = text(f"SELECT count(*) FROM ({search_ids_sql()} LIMIT :cap)")
+    return conn.execute(sql, {"fts": fts, "cap": cap}).scalar_one()
+
+
 def ids_sql() -> str:
     """SQL (a subquery) giving the ids in the JSON array :ids: one bound value however many
     ids there are (an IN list of bound values stops at SQLite's variable limit)."""

@@ -20,23 +20,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from reltui.domain.errors import ReltuiError
-from reltui.domain.records import PartyRef
-from reltui.services import Services
 from reltui.tui.commands import PartyCommands, ReltuiCommands
-from reltui.tui.screens.agenda import AgendaScreen
-from reltui.tui.screens.ladder import LadderScreen
-from reltui.tui.screens.metrics import MetricsScreen
 from reltui.tui.screens.parties import PartiesScreen
 from reltui.tui.screens.today import TodayScreen
+
+if TYPE_CHECKING:
+    from reltui.domain.records import PartyRef
+    from reltui.services import Services
 
 POLL_SECONDS = 2.0
 
@@ -50,6 +50,26 @@ SECTIONS = (
 )
 
 
+# Today is shown at start and Parties is one key away; the other sections (and plotext,
+# which only the metrics draw) are imported when first opened.
+def _agenda_screen() -> Screen:
+    from reltui.tui.screens.agenda import AgendaScreen
+
+    return AgendaScreen()
+
+
+def _ladder_screen() -> Screen:
+    from reltui.tui.screens.ladder import LadderScreen
+
+    return LadderScreen()
+
+
+def _metrics_screen() -> Screen:
+    from reltui.tui.screens.metrics import MetricsScreen
+
+    return MetricsScreen()
+
+
 class ReltuiApp(App[None]):
     TITLE = "reltui"
     CSS_PATH = "app.tcss"
@@ -60,9 +80,9 @@ class ReltuiApp(App[None]):
     MODES: ClassVar[dict[str, Any]] = {
         "today": TodayScreen,
         "parties": PartiesScreen,
-        "agenda": AgendaScreen,
-        "ladder": LadderScreen,
-        "metrics": MetricsScreen,
+        "agenda": _agenda_screen,
+        "ladder": _ladder_screen,
+        "metrics": _metrics_screen,
     }
     DEFAULT_MODE = "today"
 
@@ -232,6 +252,7 @@ def run(target: str) -> int:
     """Open the book at `target` and run the TUI; returns the exit code."""
     import sys
 
+    from reltui.services import Services
     from reltui.store import open_store
 
     try:

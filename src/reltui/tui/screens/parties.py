@@ -9,14 +9,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from reltui.domain.enums import Kind, Rung
 from reltui.domain.metrics import TIERS
 from reltui.domain.money import format_money
 from reltui.domain.records import PartyRef, PartyRow
 from reltui.tui.safe import short_date
-from reltui.tui.screens.base import Section
+from reltui.tui.screens.base import QuickFooter, Section
 from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 SORTS = ("name", "rung", "last_contact", "next_follow_up", "revenue")
@@ -104,7 +104,25 @@ def party_source(services, query: Query, today_fn) -> Source[PartyRow]:  # noqa:
         end = min(total[0], offset + limit)
         return rows(total[0] - end, end - offset, True)[::-1]
 
-    return Source(count=count, page=page, cells=cells, tone=tone)
+    def tail(limit: int) -> list[PartyRow]:
+        # the last rows are the first ones in the reversed order: no count needed
+        return services.list_parties(**filters(), sort=query.sort, descending=not query.descending,
+                                     limit=limit)[::-1]
+
+    def after(row: PartyRow, limit: int) -> list[PartyRow]:
+        # the page past a cached one: a seek in the name index, as quick deep down as at the top
+        return services.list_parties(**filters(), sort="name", descending=query.descending,
+                                     after=(row.name, row.id), limit=limit)
+
+    def before(row: PartyRow, limit: int) -> list[PartyRow]:
+        return services.list_parties(**filters(), sort="name", descending=not query.descending,
+                                     after=(row.name, row.id), limit=limit)[::-1]
+
+    keyset = query.sort == "name"
+    # the last rows are read with the first when browsing (End), not on every search keystroke
+    return Source(count=count, page=page, cells=cells, tone=tone,
+                  tail=None if query.search else tail,
+                  after=after if keyset else None, before=before if keyset else None)
 
 
 def _cycle(values: tuple, current, *, with_none: bool = True):  # noqa: ANN001, ANN202
@@ -114,6 +132,7 @@ def _cycle(values: tuple, current, *, with_none: bool = True):  # noqa: ANN001, 
 
 class PartiesScreen(Section):
     help_title = "Parties"
+    AUTO_FOCUS = "#parties"  # the list, at once (not the search first, then the list)
     DEFAULT_CSS = """
     PartiesScreen #search { margin: 0 1; }
     PartiesScreen #status { height: 1; padding: 0 1; background: $panel; }
@@ -148,11 +167,7 @@ class PartiesScreen(Section):
         yield Static("", id="status")
         yield VirtualTable(COLUMNS, empty="No party matches. Backspace clears the filters; n adds a party.",
                            id="parties")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#parties", VirtualTable).focus()
+        yield QuickFooter(compact=True)
 
     @property
     def table(self) -> VirtualTable:
@@ -169,14 +184,16 @@ class PartiesScreen(Section):
 
     def _status(self, total: int | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        count = self.table.total if total is None else total
+        count = total if total is not None else self.table.total if self.table.counted else None
         if count is not None:
             text.append(f"{count:,} " + ("party" if count == 1 else "parties"), style="bold")
             text.append(" · ")
+        else:
+            text.append("counting… · ", style="dim")
         if self.query_state.search:
             text.append("matching the search · ")
         text.append(self.query_state.describe(), style="dim")
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(text, layout=False)  # one line, whatever it says
 
     @on(VirtualTable.Loaded)
     def _loaded(self, event: VirtualTable.Loaded) -> None:
@@ -231,7 +248,7 @@ class PartiesScreen(Section):
 
         filters = {**self.query_state.filters(), "tier": self.query_state.tier}
         default = f"~/reltui-parties-{self.app.today.isoformat()}.csv"
-        self.app.push_screen(ExportForm(filters, self.table.total, default))
+        self.app.push_screen(ExportForm(filters, self.table.total if self.table.counted else None, default))
 
     def action_clear_filters(self) -> None:
         self.query_one("#search", Input).value = ""

@@ -4,20 +4,22 @@ first. Keys to log, schedule, record, climb, descend, defect, win back, edit, de
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.containers import Horizontal
+from textual.widgets import Header, Static
 
 from reltui.domain.enums import RUNG_MEANING, Rung
 from reltui.domain.money import format_money
 from reltui.domain.records import PartyDetail, PartyRef, TimelineEntry
 from reltui.domain.text import for_terminal
 from reltui.tui.safe import safe_text, short_date
-from reltui.tui.screens.base import Section
-from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
+from reltui.tui.screens.base import QuickFooter, Section
+from reltui.tui.widgets.virtual_table import Column, VirtualTable
 
 TIMELINE_LIMIT = 500
 TIMELINE_COLUMNS = (Column("When", 12), Column("", 1), Column("What", None), Column("Detail", None, drop=1))
@@ -100,12 +102,14 @@ def figures_table(d: PartyDetail, today) -> Table:  # noqa: ANN001
 
 class PartyScreen(Section):
     help_title = "Party"
+    AUTO_FOCUS = "#timeline"
     DEFAULT_CSS = """
     PartyScreen #top { height: auto; max-height: 50%; }
     PartyScreen #profile { width: 1fr; padding: 0 1; height: auto; }
     PartyScreen #side { width: 40; height: auto; padding: 0 1; border-left: tall $panel; }
     PartyScreen #name { text-style: bold; padding: 0 1; background: $panel; width: 1fr; }
-    PartyScreen #notes { height: auto; max-height: 5; margin: 0 1; border-top: solid $panel; }
+    PartyScreen #notes { height: auto; max-height: 5; margin: 0 1; padding: 0 2;
+                         border-top: solid $panel; display: none; }
     PartyScreen #timeline { height: 1fr; }
     """
     BINDINGS = [
@@ -130,22 +134,16 @@ class PartyScreen(Section):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
+        # few widgets, each one a Static drawing a Rich renderable: the screen opens quickly
         yield Static("", id="name")
         with Horizontal(id="top"):
-            with Vertical(id="profile"):
-                yield Static("", id="profile-table")
-            with Vertical(id="side"):
-                yield Static("", id="ladder")
-                yield Static("", id="figures")
-        yield Markdown("", id="notes")
+            yield Static("", id="profile")
+            yield Static("", id="side")  # the ladder, then the figures
+        yield Static("", id="notes")
         # only the visible lines are drawn: a party with 500 contacts opens as fast as one with 5
         yield VirtualTable(TIMELINE_COLUMNS, id="timeline",
                            empty="No history yet: l logs a contact.")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#timeline", VirtualTable).focus()
+        yield QuickFooter(compact=True)
 
     def reload(self) -> None:
         self.app.run_db(load_party, self.app.services, self.party_id, then=self._show,
@@ -165,18 +163,21 @@ class PartyScreen(Section):
             name.append("  DEFECTED", style="bold red")
         name.append(f"  #{detail.id}", style="dim")
         self.query_one("#name", Static).update(name)
-        self.query_one("#profile-table", Static).update(profile_table(detail, today))
-        self.query_one("#ladder", Static).update(ladder_text(detail, today))
-        self.query_one("#figures", Static).update(figures_table(detail, today))
-        notes = self.query_one("#notes", Markdown)
+        self.query_one("#profile", Static).update(profile_table(detail, today))
+        self.query_one("#side", Static).update(Group(ladder_text(detail, today),
+                                                     figures_table(detail, today)))
+        notes = self.query_one("#notes", Static)
         notes.display = bool(detail.notes.strip())
-        notes.update(for_terminal(detail.notes, multiline=True))
-        self.query_one("#timeline", VirtualTable).set_source(Source(
-            count=lambda: len(timeline),
-            page=lambda offset, limit: timeline[offset:offset + limit],
+        # notes are Markdown (never console markup); links show their address, never a
+        # terminal hyperlink
+        notes.update(Markdown(for_terminal(detail.notes, multiline=True), hyperlinks=False)
+                     if notes.display else "")
+        # the timeline is already in memory: its first rows are drawn with the profile
+        self.query_one("#timeline", VirtualTable).set_rows(
+            timeline,
             cells=lambda e: [short_date(e.when, today), ICON.get(e.kind, "·"), e.title, e.detail],
             tone=lambda e: "alert" if e.kind == "defection" else "",
-        ), keep_cursor=True)
+            keep_cursor=True)
 
     # -- keys ----------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ going cold; each line actionable in place. On an empty book it says how to begin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from rich.text import Text
@@ -80,14 +81,15 @@ class TodayScreen(FollowUpKeys, Section):
         yield Static("", id="summary")
         yield Static(WELCOME, id="welcome", markup=False)
         table: DataTable = DataTable(id="today", cursor_type="row", zebra_stripes=False)
-        table.add_column("When", key="when", width=18)
+        table.add_column("When", key="when", width=22)  # "2 Nov 2025 · 386d late"
         table.add_column("Party", key="party", width=26)
         table.add_column("What", key="what")
         yield table
         yield Footer(compact=True)
 
     def reload(self) -> None:
-        self.app.run_db(load_today, self.app.services, then=self._show, group="today", exclusive=True)
+        self.app.run_db(load_today, self.app.services, then=self.when_shown(self._show), group="today",
+                        exclusive=True)
 
     def _show(self, result: tuple[TodayView, int]) -> None:
         view, parties = result
@@ -154,7 +156,7 @@ class TodayScreen(FollowUpKeys, Section):
 
     def _follow_up(self, table: DataTable, row: FollowUpRow, today, style: str) -> None:  # noqa: ANN001
         when = due_label(row.due_on, today)
-        if row.due_time:
+        if row.due_time and row.due_on >= today - timedelta(days=1):  # days late: the hour no longer counts
             when += f" {row.due_time:%H:%M}"
         what = safe_text(row.text)
         if row.priority == "high":

@@ -3,8 +3,16 @@
 The built-in DataTable builds every row up front (about 11 s for 100,000 rows), so
 lists that can grow with the book use this instead. It is a Line-API `ScrollView`:
 `render_line(y)` draws one row from a small LRU cache of pages; a page that is not
-cached yet is read in a thread worker and the rows repaint when it arrives. The
-total comes from a COUNT, so the scrollbar is right from the first paint.
+cached yet is read in a thread worker and the rows repaint when it arrives. Drawn lines
+are kept too (keyed by row, width and cursor), so moving the cursor or scrolling back
+redraws only what changed.
+
+After a reload the first page and the count are read in two workers at once: the rows
+paint as soon as they arrive (a short first page is its own count), the count follows.
+A source that can read its last rows without the count (`tail`) has them read in a third
+worker, so End paints in one step; the pages either side of the visible rows are read
+ahead as the view moves, from a neighbouring page's edge when the source can seek
+(`after`, `before`) rather than by OFFSET.
 
 The owner supplies a `Source`: `count()` and `page(offset, limit)` (both run in a
 worker, never on the UI thread), and `cells(row)` giving the strings to show.
@@ -17,11 +25,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -33,6 +41,8 @@ Row = TypeVar("Row")
 
 PAGE_SIZE = 100
 CACHED_PAGES = 24
+CACHED_LINES = 400  # drawn lines kept: a few screens' worth
+COUNT_GRACE = 0.04  # seconds the first rows wait for their count, to be drawn with it in one go
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,20 @@ class Source(Generic[Row]):
     page: Callable[[int, int], Sequence[Row]]
     cells: Callable[[Row], Sequence[str]]
     tone: Callable[[Row], str] = lambda row: ""  # "", "alert" or "dim"
+    # the last `n` rows, in order, read without the count (e.g. the order reversed): End's rows
+    tail: Callable[[int], Sequence[Row]] | None = None
+    # the `n` rows just after / just before a row (keyset paging): a page next to a cached one
+    after: Callable[[Row, int], Sequence[Row]] | None = None
+    before: Callable[[Row, int], Sequence[Row]] | None = None
+
+
+def fit(value: str, size: int, *, right: bool = False) -> str:
+    """`value` in exactly `size` cells: cut with an ellipsis when too long, padded when short."""
+    length = cell_len(value)
+    if length > size:
+        return set_cell_size(value, size - 1) + "…" if size > 0 else ""
+    padding = " " * (size - length)
+    return padding + value if right else value + padding
 
 
 class VirtualTable(ScrollView, Generic[Row], can_focus=True):
@@ -103,7 +127,7 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         pass
 
     class Loaded(Message):
-        """The count (and first page) arrived after a reload."""
+        """The count arrived after a reload (the first rows may have come before it)."""
 
         def __init__(self, table: VirtualTable, total: int) -> None:
             super().__init__()
@@ -123,10 +147,18 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         self.source = source
         self.empty = empty
         self.page_size = page_size
-        self.total: int | None = None
+        self.total: int | None = None  # rows known to exist (see `counted`)
+        self.counted = False  # False while the count of the last reload is on its way
         self._pages: OrderedDict[int, Sequence[Row]] = OrderedDict()
         self._pending: set[int] = set()
         self._generation = 0
+        self._fresh = False  # the cached pages come from the current generation
+        self._early_total: int | None = None  # a count that came before the first rows
+        self._waiting: dict[int, Sequence[Row]] | None = None  # rows waiting for their count
+        self._tail: Sequence[Row] = ()  # the last rows, read with the first (Source.tail)
+        self._lines: OrderedDict[tuple, Strip] = OrderedDict()
+        self._styles: tuple[Style, ...] | None = None
+        self._widths_for: dict[int, list[int]] = {}
 
     # -- data ------------------------------------------------------------------------------
 
@@ -135,38 +167,116 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         self.reload(keep_cursor=keep_cursor)
 
     def reload(self, *, keep_cursor: bool = True) -> None:
-        """Count again and read the visible page; the old rows stay until the new arrive."""
+        """Read the visible page and count again, at once. The old rows stay until the new
+        arrive; rows and count are drawn together when the count follows within COUNT_GRACE,
+        else the rows are drawn first and the count when it comes."""
         if self.source is None:
             return
         self._generation += 1
-        generation, source = self._generation, self.source
-        first = self._page_of(int(self.scroll_y)) if keep_cursor else 0
-        size = self.page_size
+        self._fresh = False
+        self._early_total = None
+        self._waiting = None
+        self._tail = ()
+        self.counted = False
+        generation, source, size = self._generation, self.source, self.page_size
+        wanted = {0}
+        if keep_cursor:
+            wanted = {self._page_of(int(self.scroll_y)), self._page_of(self.cursor)}
 
-        def load() -> tuple[int, dict[int, Sequence[Row]]]:
-            total = source.count()
-            pages = {first: source.page(first * size, size)}
-            cursor_page = self._page_of(self.cursor) if keep_cursor else 0
-            if cursor_page != first and cursor_page * size < total:
-                pages[cursor_page] = source.page(cursor_page * size, size)
-            return total, pages
+        def read() -> dict[int, Sequence[Row]]:
+            pages = {}
+            for page in sorted(wanted):
+                rows = source.page(page * size, size)
+                pages[page] = rows
+                if len(rows) < size:
+                    break  # past the end: the pages after it are empty
+            return pages
 
-        def loaded(result: tuple[int, dict[int, Sequence[Row]]]) -> None:
-            if generation != self._generation:
-                return
-            total, pages = result
-            self.total = total
+        def take(pages: dict[int, Sequence[Row]]) -> None:
             self._pages.clear()
             self._pending.clear()
+            self._lines.clear()
             self._pages.update(pages)
-            self.virtual_size = Size(1, total + 1)
-            if not keep_cursor:
-                self.scroll_to(y=0, animate=False, immediate=True)
-            self.cursor = min(self.cursor if keep_cursor else 0, max(0, total - 1))
-            self.refresh()
-            self.post_message(self.Loaded(self, total))
+            self._fresh = True
 
-        self.app.run_db(load, then=loaded, group=f"table-{id(self)}", exclusive=True)
+        def got_pages(pages: dict[int, Sequence[Row]]) -> None:
+            if generation != self._generation:
+                return
+            last = max(pages)
+            if self._early_total is not None or len(pages[last]) < size:
+                take(pages)  # with the count, or the end of the list in sight: that is the count
+                self._set_total(self._early_total if self._early_total is not None
+                                else last * size + len(pages[last]), keep_cursor)
+                return
+            self._waiting = pages
+            self.set_timer(COUNT_GRACE, lambda: show_early(pages))
+
+        def show_early(pages: dict[int, Sequence[Row]]) -> None:
+            if generation != self._generation or self._waiting is not pages:
+                return
+            self._waiting = None
+            take(pages)
+            # a provisional total until the count comes: the rows read so far, and one more page
+            # (the scrollbar waits for the count: a change of size costs a layout of the screen)
+            last = max(pages)
+            known = last * size + len(pages[last]) + size
+            self._show_total(max(known, self.total or 0) if keep_cursor else known, keep_cursor,
+                             resize=False)
+
+        def counted(total: int) -> None:
+            if generation != self._generation or self.counted:
+                return
+            if self._waiting is not None:  # the rows came a moment ago: draw both at once
+                take(self._waiting)
+                self._waiting = None
+                self._set_total(total, keep_cursor)
+            elif not self._fresh:  # keep the old rows on screen until the new ones come
+                self._early_total = total
+            else:
+                self._set_total(total, keep_cursor=True)
+
+        def got_tail(rows: Sequence[Row]) -> None:
+            if generation == self._generation:
+                self._tail = rows  # used once the count places them
+
+        group = f"table-{id(self)}"
+        self.app.run_db(read, then=got_pages, group=group, exclusive=True)
+        self.app.run_db(source.count, then=counted, group=f"{group}-count", exclusive=True)
+        if source.tail is not None:
+            self.app.run_db(source.tail, size, then=got_tail, group=f"{group}-tail", exclusive=True)
+
+    def set_rows(self, rows: Sequence[Row], cells: Callable[[Row], Sequence[str]],
+                 tone: Callable[[Row], str] = lambda row: "", *, keep_cursor: bool = False) -> None:
+        """Show rows already in memory: drawn at once, no worker (there is nothing to read)."""
+        rows = list(rows)
+        self.source = Source(count=lambda: len(rows), page=lambda offset, limit: rows[offset:offset + limit],
+                             cells=cells, tone=tone)
+        self._generation += 1
+        self._pages.clear()
+        self._pending.clear()
+        self._lines.clear()
+        size = self.page_size
+        for page in range(min(CACHED_PAGES, -(-len(rows) // size))):
+            self._pages[page] = rows[page * size:(page + 1) * size]
+        self._fresh = True
+        self._early_total = None
+        self._waiting = None
+        self._tail = ()
+        self._set_total(len(rows), keep_cursor)
+
+    def _show_total(self, total: int, keep_cursor: bool, *, resize: bool = True) -> None:
+        self.total = total
+        if resize:
+            self.virtual_size = Size(1, total + 1)
+        if not keep_cursor:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.cursor = min(self.cursor if keep_cursor else 0, max(0, total - 1))
+        self.refresh()
+
+    def _set_total(self, total: int, keep_cursor: bool) -> None:
+        self.counted = True
+        self._show_total(total, keep_cursor)
+        self.post_message(self.Loaded(self, total))
 
     def _page_of(self, index: int) -> int:
         return max(0, index) // self.page_size
@@ -175,6 +285,9 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         """The row at `index` if its page is cached; else ask for the page and return None."""
         if self.total is None or not 0 <= index < self.total:
             return None
+        tail, total = self._tail, self.total
+        if tail and self.counted and len(tail) <= total and index >= total - len(tail):
+            return tail[index - (total - len(tail))]
         page = self._page_of(index)
         rows = self._pages.get(page)
         if rows is None:
@@ -185,10 +298,19 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         return rows[offset] if offset < len(rows) else None
 
     def _fetch(self, page: int) -> None:
-        if page in self._pending or self.source is None:
+        if page in self._pending or page in self._pages or self.source is None or page < 0:
+            return
+        if self.total is not None and page * self.page_size >= self.total:
             return
         self._pending.add(page)
         generation, source, size = self._generation, self.source, self.page_size
+        read: tuple = (source.page, page * size, size)
+        if self._fresh:  # a neighbour of this generation: seek from its edge, not OFFSET
+            previous, following = self._pages.get(page - 1), self._pages.get(page + 1)
+            if source.after is not None and previous is not None and len(previous) == size:
+                read = (source.after, previous[-1], size)
+            elif source.before is not None and following:
+                read = (source.before, following[0], size)
 
         def got(rows: Sequence[Row]) -> None:
             self._pending.discard(page)
@@ -197,11 +319,23 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             self._pages[page] = rows
             while len(self._pages) > CACHED_PAGES:
                 self._pages.popitem(last=False)
-            self.refresh()
+            top = int(self.scroll_y)
+            first, last = page * size, page * size + len(rows) - 1
+            if first < top + self._visible_rows and last >= top:  # on screen: draw its rows
+                self.refresh()
             if self._page_of(self.cursor) == page:
                 self._announce()
 
-        self.app.run_db(source.page, page * size, size, then=got, group=f"page-{id(self)}")
+        self.app.run_db(*read, then=got, group=f"page-{id(self)}")
+
+    def _read_ahead(self) -> None:
+        """Ask for the pages around the visible rows, so the next PageDown or PageUp is cached."""
+        if self.total is None or not self._fresh:
+            return
+        top, height = int(self.scroll_y), self._visible_rows
+        for index in (top - height, top + 2 * height):
+            if 0 <= index < self.total:
+                self._fetch(self._page_of(index))
 
     @property
     def current(self) -> Row | None:
@@ -214,13 +348,18 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
     def _visible_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
 
-    def watch_cursor(self, cursor: int) -> None:
+    def watch_cursor(self, old: int, cursor: int) -> None:
         top = int(self.scroll_y)
         if cursor < top:
             self.scroll_to(y=cursor, animate=False, immediate=True)
         elif cursor >= top + self._visible_rows:
             self.scroll_to(y=cursor - self._visible_rows + 1, animate=False, immediate=True)
-        self.refresh()
+        if int(self.scroll_y) == top:  # no scroll: only the two cursor lines change
+            for index in {old, cursor}:
+                if top <= index < top + self._visible_rows:
+                    self.refresh_line(index + 1)  # row `index` is drawn on line index - top + 1
+        else:
+            self.refresh()
         self._announce()
 
     def _announce(self) -> None:
@@ -251,13 +390,21 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             self.cursor = index
 
     def on_resize(self) -> None:
+        self._widths_for.clear()
         if self.total is not None:
             self.virtual_size = Size(1, self.total + 1)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
 
     # -- drawing ---------------------------------------------------------------------------
 
     def _widths(self, width: int) -> list[int]:
         """Each column's width; on a narrow terminal the most droppable columns get 0."""
+        cached = self._widths_for.get(width)
+        if cached is not None:
+            return cached
         shown = list(self.columns)
         while True:
             fixed = sum(c.width or 0 for c in shown)
@@ -278,49 +425,71 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         if flexible:  # the first shared column takes the remainder
             first = self.columns.index(flexible[0])
             widths[first] += spare - share * len(flexible)
+        self._widths_for[width] = widths
         return widths
 
     def _line(self, cells: Sequence[str], width: int, style: Style) -> Strip:
-        text = Text(style=style, no_wrap=True, end="")
+        """One row as a single segment: the cells cut or padded to their columns' widths.
+        The text is plain (never markup) and made safe for the terminal first."""
+        parts = []
         for i, (column, size) in enumerate(zip(self.columns, self._widths(width), strict=False)):
-            if size <= 0:
-                continue
-            cell = Text(for_terminal(cells[i] if i < len(cells) else ""), no_wrap=True, end="")
-            cell.truncate(size, overflow="ellipsis")
-            if column.right:
-                cell.pad_left(size - cell.cell_len)
-            else:
-                cell.pad_right(size - cell.cell_len)
-            if text.cell_len:
-                text.append(" ")
-            text.append_text(cell)
-        # Text.render leaves the Text's own style out (Console.render adds it): apply it here
-        segments = list(Segment.apply_style(text.render(self.app.console, end=""), style))
-        return Strip(segments).adjust_cell_length(width, style)
+            if size > 0:
+                parts.append(fit(for_terminal(cells[i] if i < len(cells) else ""), size,
+                                 right=column.right))
+        text = " ".join(parts)
+        return Strip([Segment(text, style)], cell_len(text)).adjust_cell_length(width, style)
+
+    def _paint_styles(self) -> tuple[Style, ...]:
+        """(base, header, cursor, alert, dim, empty), read once per paint rather than once per
+        line; the cursor's is laid over a row's own. When they change (focus, theme) the drawn
+        lines are dropped."""
+        base = self.rich_style
+        component = self.get_component_rich_style
+        styles = (base, base + component("virtual-table--header"), component("virtual-table--cursor"),
+                  *(base + component(f"virtual-table--{name}") for name in ("alert", "dim", "empty")))
+        if styles != self._styles:
+            self._styles = styles
+            self._lines.clear()
+        return styles
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint_styles()
+        self._read_ahead()
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base, header, cursor, alert, dim, empty = self._styles or self._paint_styles()
         if y == 0:
-            style = base + self.get_component_rich_style("virtual-table--header")
-            return self._line([c.title for c in self.columns], width, style)
+            return self._cached(("header", width), lambda: self._line(
+                [c.title for c in self.columns], width, header))
         if self.total == 0:
             if y == 1:
-                style = base + self.get_component_rich_style("virtual-table--empty")
-                return Strip([Segment(for_terminal(self.empty)[:width], style)]).adjust_cell_length(
+                return Strip([Segment(for_terminal(self.empty)[:width], empty)]).adjust_cell_length(
                     width, base)
             return Strip.blank(width, base)
         index = int(self.scroll_y) + y - 1
         if self.total is None or index >= self.total:
             return Strip.blank(width, base)
         row = self.row_at(index)
-        style = base
-        if row is not None and self.source is not None:
-            tone = self.source.tone(row)
-            if tone:
-                style = style + self.get_component_rich_style(f"virtual-table--{tone}")
-        if index == self.cursor:
-            style = style + self.get_component_rich_style("virtual-table--cursor")
-        if row is None or self.source is None:
-            return self._line(["…"], width, style)
-        return self._line(self.source.cells(row), width, style)
+        is_cursor = index == self.cursor
+        source = self.source
+        if row is None or source is None:
+            return self._line(["…"], width, base + cursor if is_cursor else base)
+
+        def draw() -> Strip:
+            style = {"alert": alert, "dim": dim}.get(source.tone(row), base)
+            return self._line(source.cells(row), width, style + cursor if is_cursor else style)
+
+        # a page read again holds equal rows; a reload drops every drawn line
+        return self._cached((index, width, is_cursor), draw)
+
+    def _cached(self, key: tuple, draw: Callable[[], Strip]) -> Strip:
+        strip = self._lines.get(key)
+        if strip is None:
+            strip = self._lines[key] = draw()
+            while len(self._lines) > CACHED_LINES:
+                self._lines.popitem(last=False)
+        else:
+            self._lines.move_to_end(key)
+        return strip
