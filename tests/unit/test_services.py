@@ -420,3 +420,12 @@ def test_tier_members_follow_the_pyramid(svc):
     assert svc.tier_members("platinum") == [buyers[9]]
     assert sorted(svc.tier_members("gold")) == sorted(buyers[7:9])
     assert len(svc.tier_members("iron")) == 7 and svc.tier_members("lead") == []
+
+
+def test_today_lists_the_soonest_birthdays_up_to_its_limit(svc):
+    # A big book has thousands of birthdays in two weeks: Today shows the soonest, like its
+    # other sections, and says "200+" for the rest.
+    for day, name in ((30, "Late"), (24, "Soon"), (27, "Mid"), (23, "First")):
+        add(svc, name, birthday=Birthday(11, day, None))
+    view = svc.today_view(limit=3)
+    assert [b.party_name for b in view.birthdays] == ["First", "Soon", "Mid"]

@@ -662,7 +662,7 @@ class Services(Reads):
                 select(FU, P.c.name.label("party_name")).join(P, P.c.id == FU.c.party_id)
                 .where(FU.c.status == "open", FU.c.due_on == today)
                 .order_by(FU.c.due_time, FU.c.id).limit(limit))]
-            birthdays = self._birthdays(conn, today, horizon)
+            birthdays = self._birthdays(conn, today, horizon)[:limit]  # the soonest, like the rest
             renewals = [DatedParty(r.id, r.name, r.renewal_on, "contract renewal") for r in conn.execute(
                 select(P.c.id, P.c.name, P.c.renewal_on)
                 .where(P.c.renewal_on >= today, P.c.renewal_on <= horizon, P.c.defected_on.is_(None))
