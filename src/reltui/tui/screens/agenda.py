@@ -62,7 +62,9 @@ def agenda_source(services, view: str, today: date) -> Source[FollowUpRow]:  # n
     bounds = view_range(view, today)
 
     def cells(row: FollowUpRow) -> list[str]:
-        due = f"{row.due_on:%a} {short_date(row.due_on, today)}"
+        due = short_date(row.due_on, today)  # "2 Nov 2025": another year goes without its weekday
+        if row.due_on.year == today.year:
+            due = f"{row.due_on:%a} {due}"  # "Mon 2 Nov": 16 columns with the hour
         if row.due_time:
             due += f" {row.due_time:%H:%M}"
         return [bucket(row.due_on, today), due, row.party_name, row.text,
