@@ -12,6 +12,7 @@ import random
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 
 from reltui.services import Services
@@ -53,8 +54,10 @@ def main() -> None:
         finally:
             store.close()
     size = cards.stat().st_size if cards.exists() else 0
+    yardstick = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=7)) / 5 * 1000
     print(f"imported {summary.added:,} of {summary.records:,} cards in {elapsed:.1f} s "
-          f"({summary.added / elapsed:,.0f} cards/s){f', {size:,} bytes' if size else ''}")
+          f"({summary.added / elapsed:,.0f} cards/s){f', {size:,} bytes' if size else ''}; "
+          f"machine yardstick sum(range(10**6)) {yardstick:.1f} ms (see benchmarks/run.py)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import platform
 import sqlite3
 import subprocess
 import sys
+import timeit
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -76,7 +77,11 @@ def machine() -> dict:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = None
+    # A yardstick for the machine's speed at the time of the run (the same machine kind has
+    # been seen to run twice as slow from one hour to the next): runs compare by it.
+    yardstick = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=7)) / 5
     return {"cpu": cpu, "cores": cores, "ram_gib": round(ram / 2**30, 1),
+            "yardstick_ms": round(yardstick * 1000, 1),
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
             "os": f"{platform.system()} {platform.release()}", "tmux": tmux,
             "pane_term": "tmux-256color", "packages": versions,
@@ -86,7 +91,8 @@ def machine() -> dict:
 def machine_line(m: dict) -> str:
     return (f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']:g} GiB RAM, {m['os']}, "
             f"Python {m['python']}, SQLite {m['sqlite']}, Textual {m['packages'].get('textual')}, "
-            f"{m['tmux']}")
+            f"{m['tmux']}" + (f"; yardstick sum(range(10**6)) {m['yardstick_ms']:g} ms"
+                              if m.get("yardstick_ms") else ""))
 
 
 def source_state() -> dict:
