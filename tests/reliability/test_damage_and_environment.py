@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,25 @@ def test_damaged_books_are_refused_untouched(tmp_path, kind):
         if kind != "another program":
             assert "backup" in result.stderr  # the way out is named
     assert _digest(book) == before  # nothing overwritten
+
+
+def test_an_index_left_for_an_instant_by_another_process_is_not_refused(tmp_path):
+    # Another reltui closing the book deletes its -wal, then its -shm: a start that looks in
+    # between must wait for the index to go, not call the book damaged (seen with two shells
+    # logging contacts at once).
+    book = _book(tmp_path / "book.db")
+    shm = book.with_name(book.name + "-shm")
+    shm.write_bytes(bytes(32768))
+    closing = threading.Timer(0.15, shm.unlink)
+    closing.start()
+    try:
+        store = open_store(book)
+    finally:
+        closing.join()
+    try:
+        assert Services(store).count_parties() == 3
+    finally:
+        store.close()
 
 
 def test_read_only_file_reads_but_refuses_writes(tmp_path):

@@ -16,6 +16,7 @@ import sqlite3
 import stat
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -253,6 +254,18 @@ def _open_failure(path: Path, exc: Exception) -> ReltuiError:
     return StoreUnavailable(f"Can't open {path} ({message}); nothing was changed.")
 
 
+def _lone_index(shm: Path, wal: Path, *, wait: float = 0.5) -> bool:
+    """True when the -shm file stays without its -wal. Another process closing the book
+    deletes the log and then the index, and one opening it makes them one after the other:
+    for an instant either looks like a lone index. Only one that lasts is refused."""
+    deadline = time.monotonic() + wait
+    while shm.exists() and not wal.exists():
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def _check_file(path: Path) -> None:
     """Refuse a file that is plainly not a SQLite database before SQLite touches it."""
     if not path.exists():
@@ -280,7 +293,7 @@ def _check_file(path: Path) -> None:
     valid_for = int.from_bytes(header[92:96], "big")
     wal = path.with_name(path.name + "-wal")
     shm = path.with_name(path.name + "-shm")
-    if shm.exists() and not wal.exists():
+    if _lone_index(shm, wal):
         # SQLite removes both when the last user closes; an index without its log means
         # the log was deleted, and changes committed to it may be gone.
         raise StoreRefused(
