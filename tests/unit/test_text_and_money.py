@@ -111,3 +111,19 @@ def test_clean_follows_its_rules_whatever_the_text(value, multiline):
 @given(st.text())
 def test_phone_normalisation_keeps_the_digits_in_order(value):
     assert normalise_phone(value) == "".join(ch for ch in value if ch.isdigit())
+
+
+def _for_terminal_by_the_rules(value: str, multiline: bool) -> str:
+    unsafe = {chr(c) for c in range(0x20) if chr(c) not in "\t\n"} | {chr(c) for c in range(0x7F, 0xA0)} \
+        | set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
+    text = "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+    if multiline:
+        return "".join(ch for ch in text.replace("\r", "") if ch not in unsafe)
+    return "".join(" " if ch in unsafe or ch in "\t\n" else ch for ch in text)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(exclude_categories=())), st.booleans())
+def test_for_terminal_follows_its_rules_whatever_the_text(value, multiline):
+    # for_terminal() returns printable text as it is; both ways must give the same answer.
+    assert for_terminal(value, multiline=multiline) == _for_terminal_by_the_rules(value, multiline)

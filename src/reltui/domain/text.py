@@ -71,6 +71,8 @@ def optional(value: str | None, field: str, *, multiline: bool = False) -> str |
 def for_terminal(value: object, *, multiline: bool = False) -> str:
     """Text from the database made safe to print: no control or bidi characters."""
     text = "" if value is None else str(value)
+    if text.isprintable():  # no control, format (bidi) or separator character, no surrogate
+        return text
     text = _SURROGATE.sub("\ufffd", text)
     if multiline:
         return _UNSAFE_OUT.sub("", text.replace("\r", ""))
