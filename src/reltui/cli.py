@@ -181,14 +181,9 @@ def _out(line: str = "") -> None:
 
 
 def _safe(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    if text.isprintable():  # the usual case: no control, bidi or separator character to drop
-        return text
-    from reltui.domain.text import for_terminal
+    from reltui.domain.text import for_terminal  # returns printable text as it is
 
-    return for_terminal(text)
+    return for_terminal(value)
 
 
 # Commands whose use cases are all plain-SQL reads (reltui.services.reads): they run
