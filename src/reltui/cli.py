@@ -42,15 +42,41 @@ def _add_db(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+def _add_as(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # like --db: before or after the command name
+    parser.add_argument(
+        "--as", dest="as_user", metavar="NAME", default=None if top else argparse.SUPPRESS,
+        help="who you are: records you make are made by NAME, new parties are NAME's, "
+             "'mine' means NAME's (default: $RELTUI_AS, else your login name)",
+    )
+
+
+def user_name(given: str | None = None) -> str:
+    """Who "I" am: --as, else $RELTUI_AS, else the login name, else "me"."""
+    name = given if given is not None else os.environ.get("RELTUI_AS")
+    if name is None or not name.strip():
+        try:
+            import getpass
+
+            name = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no login name (a container, a bare uid): "me"
+            name = "me"
+    from reltui.services.reads import clean_name
+
+    return clean_name(name or "me", "user")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reltui", description="A keyboard-driven relationship manager.")
     _add_db(parser, top=True)
+    _add_as(parser, top=True)
     parser.add_argument("--version", action="version", version=f"reltui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_: str, handler: Callable) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         _add_db(p, top=False)
+        _add_as(p, top=False)
         p.set_defaults(handler=handler)
         return p
 
@@ -72,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notes", default="")
     p.add_argument("--terms", metavar="DAYS", help="payment terms in days (B2B)")
     p.add_argument("--renewal", metavar="DATE", help="contract renewal date (B2B)")
+    p.add_argument("--owner", metavar="NAME", help="the party's point of contact (default: you)")
+
+    p = command("assign", "change a party's owner (its point of contact)", cmd_assign)
+    p.add_argument("party", metavar="PARTY")
+    p.add_argument("owner", metavar="OWNER", help="a name, 'me', or - (or none) for nobody")
 
     p = command("log", "log a contact with a party", cmd_log)
     p.add_argument("party", metavar="PARTY")
@@ -144,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["name", "rung", "last_contact", "next_follow_up", "revenue"])
     p.add_argument("--desc", action="store_true")
     p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--owner", metavar="NAME", default="all", help=OWNER_HELP)
     p.add_argument("--json", action="store_true")
 
     p = command("show", "show one party", cmd_show)
@@ -152,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("due", "overdue and upcoming follow-ups", cmd_due)
     p.add_argument("--days", type=int, default=7)
+    p.add_argument("--owner", metavar="NAME", default="all", help=OWNER_HELP)
     p.add_argument("--json", action="store_true")
 
     p = command("sample", "write a realistic sample book", cmd_sample)
@@ -168,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         __import__(module, fromlist=["add_commands"]).add_commands(command)
     return parser
 
+
+OWNER_HELP = ("whose parties: a name, mine, none (nobody's) or all (default: all)")
 
 # Modules that add their own commands: each has add_commands(command), where
 # command(name, help, handler) returns the sub-parser; handler(svc, args) -> exit code.
@@ -195,14 +230,15 @@ def _open(args: argparse.Namespace):  # noqa: ANN202
     from reltui.paths import default_db
     from reltui.store import open_store
 
+    user = user_name(args.as_user)
     store = open_store(args.db or default_db())
     if args.command in LIGHT_COMMANDS:
         from reltui.services.reads import Reads
 
-        return Reads(store)
+        return Reads(store, user=user)
     from reltui.services import Services
 
-    return Services(store)
+    return Services(store, user=user)
 
 
 def _date_order(svc) -> str | None:  # noqa: ANN001
@@ -259,9 +295,25 @@ def cmd_add(svc, args) -> int:  # noqa: ANN001
         referred_by_id=_party(svc, args.referred_by) if args.referred_by else None,
         cadence_days=args.cadence, payment_terms_days=args.terms,
         renewal_on=_date(svc, args.renewal), rung=Rung.parse(args.rung),
+        owner=_owner_name(svc, args.owner) if args.owner else None,
     )
     party_id = svc.add_party(data)
     _out(f"Added {_safe(data.name.strip())} (#{party_id}).")
+    return EXIT_OK
+
+
+def _owner_name(svc, text: str) -> str:  # noqa: ANN001
+    """An owner to set: 'me' is who runs the command."""
+    return svc.user if text.strip().lower() in ("me", "mine") else text
+
+
+def cmd_assign(svc, args) -> int:  # noqa: ANN001
+    party = svc.resolve_party(args.party)
+    word = args.owner.strip().lower()
+    owner = None if word in ("-", "none", "nobody", "unassigned") else _owner_name(svc, args.owner)
+    set_to = svc.assign_owner(party.id, owner)
+    _out(f"{_safe(party.name)} is now {_safe(set_to)}'s." if set_to
+         else f"{_safe(party.name)} now has no owner.")
     return EXIT_OK
 
 
@@ -368,12 +420,13 @@ def _party_row_json(row) -> dict:  # noqa: ANN001
         "id": row.id, "name": row.name, "organisation": row.organisation, "kind": row.kind.value,
         "rung": row.rung.value, "last_contact": row.last_contact_at,
         "next_follow_up": row.next_follow_up_on, "revenue": row.revenue,
-        "active": row.active, "defected_on": row.defected_on,
+        "active": row.active, "defected_on": row.defected_on, "owner": row.owner,
     }
 
 
 def cmd_list(svc, args) -> int:  # noqa: ANN001
-    filters = dict(search=args.search, rung=args.rung, kind=args.kind, tag=args.tag, status=args.status)
+    filters = dict(search=args.search, rung=args.rung, kind=args.kind, tag=args.tag, status=args.status,
+                   owner=svc.owner_filter(args.owner))
     rows = svc.list_parties(**filters, sort=args.sort, descending=args.desc, limit=args.limit)
     if args.json:
         _print_json([_party_row_json(r) for r in rows])
@@ -417,7 +470,7 @@ def cmd_show(svc, args) -> int:  # noqa: ANN001
             "revenue": party.revenue, "cost": party.cost, "profit": party.profit,
             "purchases": party.purchases, "last_contact": party.last_contact_at,
             "next_follow_up": party.next_follow_up_on, "days_past_cadence": party.days_past_cadence,
-            "created_on": party.created_on,
+            "created_on": party.created_on, "owner": party.owner,
             "timeline": [{"kind": e.kind, "when": e.when, "title": e.title, "detail": e.detail}
                          for e in timeline],
         }
@@ -428,6 +481,7 @@ def cmd_show(svc, args) -> int:  # noqa: ANN001
     _out("=" * min(len(title), 80))
     facts = [
         ("kind", f"{party.kind.value} ({party.party_type.value})"),
+        ("owner", party.owner or "nobody"),
         ("organisation", party.organisation),
         ("emails", ", ".join(party.emails)), ("phones", ", ".join(party.phones)),
         ("address", party.address), ("birthday", party.birthday.iso() if party.birthday else None),
@@ -468,7 +522,7 @@ def cmd_due(svc, args) -> int:  # noqa: ANN001
     from reltui.domain.dates import describe
 
     today = svc.today()
-    rows = svc.due(args.days)
+    rows = svc.due(args.days, owner=svc.owner_filter(args.owner))
     if args.json:
         _print_json([{
             "id": r.id, "party_id": r.party_id, "party": r.party_name, "due": r.due_on,
@@ -508,8 +562,8 @@ def cmd_sample(args) -> int:
     from reltui.sample import generate
     from reltui.store import open_store
 
-    path = Path(args.path)
-    if path.exists() and path.stat().st_size > 0:
+    path = args.path if "://" in args.path else Path(args.path)  # a file, or an empty database
+    if isinstance(path, Path) and path.exists() and path.stat().st_size > 0:
         raise InvalidInput(f"{path} already exists; the sample is written to a new file only.")
     if not 1 <= args.parties <= 1_000_000:
         raise InvalidInput("--parties must be from 1 to 1,000,000.")
@@ -522,10 +576,10 @@ def cmd_sample(args) -> int:
             sys.stderr.write("\n")
     finally:
         store.close()
-    _out(f"Wrote {path}: {summary.parties:,} parties, {summary.interactions:,} interactions, "
+    _out(f"Wrote {store.label}: {summary.parties:,} parties, {summary.interactions:,} interactions, "
          f"{summary.purchases:,} purchases, {summary.follow_ups:,} follow-ups, "
          f"{summary.feedback:,} feedback, {summary.defections:,} defections.")
-    _out(f"Open it with: reltui --db {path}")
+    _out(f"Open it with: reltui --db '{path}'" if "://" in str(path) else f"Open it with: reltui --db {path}")
     return EXIT_OK
 
 
@@ -564,6 +618,7 @@ def cmd_settings(svc, args) -> int:  # noqa: ANN001
 def run_tui(args: argparse.Namespace) -> int:
     from reltui.paths import default_db
 
+    user = user_name(args.as_user)
     target = args.db or default_db()
     try:
         from reltui.tui.app import run
@@ -571,7 +626,7 @@ def run_tui(args: argparse.Namespace) -> int:
         _out("reltui: the terminal UI is not built yet; use the commands (reltui --help).")
         _out(f"Database: {target}")
         return EXIT_OK
-    return run(target)
+    return run(target, user=user)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -582,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(args)
         if args.command == "sample":
             return cmd_sample(args)
-        if args.command == "restore":  # must work when the book itself is damaged
+        if args.command in ("restore", "copy"):  # restore works on a damaged book
             return args.handler(None, args)
         svc = _open(args)
         try:

@@ -24,21 +24,60 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
                    help="for CLV, e.g. 0.10 or 10%% (default: the discount_rate setting, else 10%%)")
     p.add_argument("--platinum", metavar="SHARE", help="pyramid cut-off, e.g. 10%% (default: setting, else 10%%)")
     p.add_argument("--gold", metavar="SHARE", help="pyramid cut-off, e.g. 20%% (default: setting, else 20%%)")
+    p.add_argument("--owner", default="all", metavar="NAME",
+                   help="whose parties: a name, mine, none (nobody's) or all (default: all)")
+    p.add_argument("--by-owner", action="store_true",
+                   help="add one line per owner: parties, climbs and falls, share that climbed, "
+                        "revenue, retention")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
 def cmd_metrics(svc, args) -> int:  # noqa: ANN001
     from reltui.cli import _date, _out, _print_json
-    from reltui.services.metrics import compute_metrics, metrics_to_json
+    from reltui.services.metrics import compute_metrics, metrics_to_json, owner_figures, owners_to_json
 
-    result = compute_metrics(svc, _date(svc, args.date_from), _date(svc, args.date_to), args.segment,
+    owner = svc.owner_filter(args.owner)
+    start, end = _date(svc, args.date_from), _date(svc, args.date_to)
+    result = compute_metrics(svc, start, end, args.segment, owner=owner,
                              discount_rate=args.discount_rate, platinum=args.platinum, gold=args.gold)
+    owners = owner_figures(svc, start, end, args.segment)[2] if args.by_owner else None
     if args.json:
-        _print_json(metrics_to_json(result))
+        data = metrics_to_json(result)
+        if owners is not None:
+            data["owners"] = owners_to_json(owners)
+        _print_json(data)
     else:
         for line in metrics_lines(result):
             _out(line)
+        if owners is not None:
+            for line in owner_lines(owners):
+                _out(line)
     return EXIT_OK
+
+
+def owner_lines(owners) -> list[str]:  # noqa: ANN001
+    """Per owner, whose relationships climb: one line each (names pass through for_terminal)."""
+    from reltui.domain import metrics as fm
+    from reltui.domain.text import for_terminal
+
+    lines = ["", f"{'By owner':<22} {'parties':>8} {'climbs':>7} {'falls':>6}  {'climbed':<16} "
+                 f"{'revenue':>14}  retention"]
+    for f in owners:
+        name = "(unassigned)" if f.owner is None else for_terminal(f.owner)
+        lines.append(f"  {name[:20]:<20} {f.parties:>8,} {f.climbs:>7,} {f.falls:>6,}  "
+                     f"{fm.rate_text(f.climbed):<16} {fm.money_text(f.revenue):>14}  "
+                     f"{fm.rate_text(f.retention)}")
+    if len(lines) == 1:
+        lines.append("  no parties in this segment")
+    return lines
+
+
+def _whose(owner: str | None) -> str:
+    from reltui.domain.text import for_terminal
+
+    if owner is None:
+        return ""
+    return ", parties nobody owns" if owner == "" else f", {for_terminal(owner)}'s parties"
 
 
 def metrics_lines(m) -> list[str]:  # noqa: ANN001
@@ -56,7 +95,7 @@ def metrics_lines(m) -> list[str]:  # noqa: ANN001
     period = m.period
     lines = [
         f"Metrics for {period.start:%d %b %Y} to {period.end:%d %b %Y} ({period.days} days), "
-        f"segment {m.segment.value}",
+        f"segment {m.segment.value}" + _whose(m.owner),
         "",
         "Retention",
         f"  retention rate        {fm.rate_text(m.retention)} active at the start",

@@ -10,8 +10,12 @@ revenue curve, a few loss-making parties (the pyramid's lead tier), referrals
 and the advocates who made them, rungs that climb and sometimes fall,
 parties going cold, overdue follow-ups, birthdays and renewals coming up.
 
-Reproducible: the only source of chance is `random.Random(seed)`, and the
-only clock is `today`, so one seed and one `today` give the same rows in every
+A small team keeps the book: the shop's owner looks after the consumers, three
+account managers share the B2B accounts (`TEAM`), and each history row was made
+by the party's owner, now and then by a colleague.
+
+Reproducible: the only sources of chance are `random.Random(seed)` and, for who
+did what, a second generator seeded from it, and the only clock is `today`, so one seed and one `today` give the same rows in every
 table, byte for byte.  Fast: every party's life is planned first with plain
 integers (dates as ordinals), then written in batches of 5,000 rows inside one
 write transaction (see `_Writer` for how); 100,000 parties, with about a
@@ -33,7 +37,7 @@ from sqlalchemy import Connection, Table, select
 
 from reltui.domain.enums import Rung
 from reltui.domain.errors import InvalidInput
-from reltui.store import rollups
+from reltui.store import queries, rollups
 from reltui.store.engine import Store
 from reltui.store.models import (
     ContactPoint,
@@ -50,6 +54,10 @@ from reltui.store.models import (
 MAX_PARTIES = 1_000_000
 BATCH = 5_000
 HISTORY_DAYS = 730  # two years of history before `today`
+SHOP_OWNER = "Alex"  # owns the consumers (B2C)
+ACCOUNT_MANAGERS = ("Maya", "Tom", "Priya")  # share the B2B accounts
+TEAM = (SHOP_OWNER, *ACCOUNT_MANAGERS)
+OWN_SHARE = 16  # of OWN_SHARE + len(TEAM) records, about 85%, were made by the owner
 SPEND_B2C, SPEND_B2B = 4_500, 30_000  # a typical purchase's revenue, in cents (median)
 CACHE_KIB = -200_000  # page cache while generating (a ceiling): fewer spills to the WAL
 
@@ -264,7 +272,7 @@ class _Plan:
         "id", "kind", "person", "name", "org", "first", "last", "created", "buys", "defect",
         "won_back", "value", "margin", "cadence", "referrer", "referrals", "feedback", "steps",
         "int_lo", "int_hi", "int_anchor", "n_int", "n_open", "n_closed", "closed_hi", "emails",
-        "phones", "tags",
+        "phones", "tags", "owner", "makers",
     )
 
     def __init__(self) -> None:
@@ -325,12 +333,9 @@ def generate(
                 f"{store.label} already has parties; sample data goes into an empty book only."
             )
         plans = _plan(rng, parties, today.toordinal())
-        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-        conn.exec_driver_sql(f"PRAGMA cache_size = {CACHE_KIB}")
-        try:
-            return _Writer(conn, rng, today, plans, progress).run()
-        finally:
-            conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+        who = _plan_team(plans, seed)
+        with queries.page_cache(conn, CACHE_KIB):
+            return _Writer(conn, rng, today, plans, progress, who).run()
 
 
 # -- planning -----------------------------------------------------------------------------------
@@ -372,6 +377,21 @@ def _plan(rng: random.Random, count: int, T: int) -> list[_Plan]:
         _plan_rungs(p, rnd, T)
         _plan_contact(p, rnd, T)
     return plans
+
+
+def _plan_team(plans: list[_Plan], seed: int) -> Callable[[], float]:
+    """Who owns each party and who made its records: a generator of its own (seeded from
+    `seed`), so the rest of the book is the same rows with or without a team."""
+    team = random.Random(f"team-{seed}")
+    trnd = team.random
+    makers = {owner: (owner,) * OWN_SHARE + TEAM for owner in TEAM}
+    for p in plans:
+        if p.kind == "customer":
+            p.owner = SHOP_OWNER
+        else:
+            p.owner = ACCOUNT_MANAGERS[int(trnd() * len(ACCOUNT_MANAGERS))]
+        p.makers = makers[p.owner]
+    return trnd
 
 
 def _plan_purchases(p: _Plan, rnd: Callable[[], float], T: int, S: int) -> None:
@@ -596,9 +616,10 @@ class _Writer:
     """
 
     def __init__(self, conn: Connection, rng: random.Random, today: date, plans: list[_Plan],
-                 progress: Callable[[int, int], None] | None) -> None:
+                 progress: Callable[[int, int], None] | None, who: Callable[[], float]) -> None:
         self.conn = conn
         self.rnd = rng.random
+        self.who = who  # picks who made a record (a generator apart from rnd)
         self.T = today.toordinal()
         self.plans = plans
         self.progress = progress
@@ -656,10 +677,9 @@ class _Writer:
             return
         sql = self._sql.get(table.name)
         if sql is None:
-            compiled = table.insert().compile(dialect=self.conn.dialect, column_keys=list(columns))
-            if tuple(compiled.positiontup or ()) != columns:
-                raise RuntimeError(f"Unexpected INSERT for {table.name}: {compiled}")
-            sql = self._sql[table.name] = str(compiled)
+            mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+            sql = self._sql[table.name] = (f"INSERT INTO {table.name} ({', '.join(columns)})"
+                                           f" VALUES ({', '.join([mark] * len(columns))})")
         self.conn.exec_driver_sql(sql, rows)
         self._advance(len(rows))
         rows.clear()
@@ -672,7 +692,7 @@ class _Writer:
         # nothing to update (foreign keys are checked at commit instead, then); then each
         # party's insert trigger writes its index row whole, contacts and tags included.
         # A test checks the index against the tables.
-        self.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        queries.defer_foreign_keys(self.conn)
         self.write_contacts_and_tags()
         self.write_parties()
         self.write_steps()
@@ -680,6 +700,7 @@ class _Writer:
         self.write_feedback_and_defections()
         self.write_follow_ups()
         self.write_interactions()
+        queries.ids_written(self.conn)
         rollups.refresh(self.conn)
         self._advance(len(self.plans))
         c = self.counts
@@ -797,6 +818,7 @@ class _Writer:
                 "defected_on": days[p.defect - base] if p.lost_on(T) else None,
                 "created_on": days[p.created - base],
                 "updated_at": self.midnights[changed - base] + self.slots[int(rnd() * 132)],
+                "owner": p.owner,
             })
             if len(rows) >= BATCH:
                 self.flush(_PARTY, rows)
@@ -805,22 +827,25 @@ class _Writer:
     # -- history ---------------------------------------------------------------------------
 
     def write_steps(self) -> None:
-        columns = ("party_id", "from_rung", "to_rung", "on_date", "note")
-        text, base = self.day_text, self.base
+        columns = ("party_id", "from_rung", "to_rung", "on_date", "note", "made_by")
+        text, base, who = self.day_text, self.base, self.who
         rows: list[tuple] = []
         for p in self.plans:
-            pid = p.id
-            rows.extend((pid, a, b, text[on - base], note) for a, b, on, note in p.steps)
+            pid, makers = p.id, p.makers
+            n = len(makers)
+            rows.extend((pid, a, b, text[on - base], note, makers[int(who() * n)])
+                        for a, b, on, note in p.steps)
             if len(rows) >= BATCH:
                 self.bulk(_STEP, columns, rows)
         self.bulk(_STEP, columns, rows)
         self.counts["rung_steps"] = sum(len(p.steps) for p in self.plans)
 
     def write_purchases(self) -> None:
-        columns = ("party_id", "on_date", "what", "revenue_cents", "cost_cents")
-        rnd, text, base = self.rnd, self.day_text, self.base
+        columns = ("party_id", "on_date", "what", "revenue_cents", "cost_cents", "made_by")
+        rnd, text, base, who = self.rnd, self.day_text, self.base, self.who
         rows: list[tuple] = []
         for p in self.plans:
+            makers = p.makers
             b2b = p.kind != "customer"
             products = PRODUCTS_B2B if b2b else PRODUCTS_B2C
             for on in p.buys:
@@ -830,32 +855,33 @@ class _Writer:
                 if rnd() >= 0.03:
                     cost = max(0, int(revenue * (p.margin + 0.08 * (rnd() - 0.5))))
                 rows.append((p.id, text[on - base], products[int(rnd() * len(products))],
-                             revenue, cost))
+                             revenue, cost, makers[int(who() * len(makers))]))
             if len(rows) >= BATCH:
                 self.bulk(_PURCHASE, columns, rows)
         self.bulk(_PURCHASE, columns, rows)
         self.counts["purchases"] = sum(len(p.buys) for p in self.plans)
 
     def write_feedback_and_defections(self) -> None:
-        fb_columns = ("party_id", "on_date", "score", "comment")
-        def_columns = ("party_id", "on_date", "reason", "note", "won_back_on")
-        rnd, text, base = self.rnd, self.day_text, self.base
+        fb_columns = ("party_id", "on_date", "score", "comment", "made_by")
+        def_columns = ("party_id", "on_date", "reason", "note", "won_back_on", "made_by")
+        rnd, text, base, who = self.rnd, self.day_text, self.base, self.who
         rows: list[tuple] = []
         lost: list[tuple] = []
         for p in self.plans:
+            makers = p.makers
             for on, score in p.feedback:
                 comment = ""
                 if rnd() < 0.45:
                     pool = (FEEDBACK_GOOD if score >= 9 else FEEDBACK_MID if score >= 7
                             else FEEDBACK_BAD)
                     comment = pool[int(rnd() * len(pool))]
-                rows.append((p.id, text[on - base], score, comment))
+                rows.append((p.id, text[on - base], score, comment, makers[int(who() * len(makers))]))
             if p.defect is not None:
                 reason = _REASONS[int(rnd() * len(_REASONS))]
                 notes = DEFECTION_NOTES[reason]
                 note = notes[int(rnd() * len(notes))] if rnd() < 0.85 else ""
                 won_back = None if p.won_back is None else text[p.won_back - base]
-                lost.append((p.id, text[p.defect - base], reason, note, won_back))
+                lost.append((p.id, text[p.defect - base], reason, note, won_back, p.owner))
             if len(rows) >= BATCH:
                 self.bulk(_FEEDBACK, fb_columns, rows)
             if len(lost) >= BATCH:
@@ -867,12 +893,14 @@ class _Writer:
 
     def write_follow_ups(self) -> None:
         columns = ("party_id", "due_on", "due_time", "text", "priority", "repeat", "status",
-                   "done_on", "created_on")
+                   "done_on", "created_on", "made_by")
         rnd, T, text, base, times = self.rnd, self.T, self.day_text, self.base, self.time_text
+        who = self.who
         repeats = ("weekly", "monthly", "monthly", "quarterly", "quarterly", "yearly")
         rows: list[tuple] = []
         for p in self.plans:
             products = PRODUCTS_B2B if p.kind != "customer" else PRODUCTS_B2C
+            makers = p.makers
             for n in range(p.n_closed + p.n_open):
                 what = FOLLOW_UP_TEXTS[int(rnd() * len(FOLLOW_UP_TEXTS))]
                 if "{p}" in what:
@@ -906,15 +934,17 @@ class _Writer:
                     if rnd() < 0.08:
                         repeat = repeats[int(rnd() * len(repeats))]
                 rows.append((p.id, text[due - base], due_time, what, priority, repeat, status,
-                             None if done is None else text[done - base], text[made - base]))
+                             None if done is None else text[done - base], text[made - base],
+                             makers[int(who() * len(makers))]))
             if len(rows) >= BATCH:
                 self.bulk(_FOLLOW_UP, columns, rows)
         self.bulk(_FOLLOW_UP, columns, rows)
         self.counts["follow_ups"] = sum(p.n_closed + p.n_open for p in self.plans)
 
     def write_interactions(self) -> None:
-        columns = ("party_id", "at", "channel", "direction", "subject", "notes", "outcome")
+        columns = ("party_id", "at", "channel", "direction", "subject", "notes", "outcome", "made_by")
         rnd, T, text, base, slots = self.rnd, self.T, self.day_text, self.base, self.slot_text
+        who = self.who
         ways, notes, outcomes = _WAYS, _NOTES_OR_NOT, _OUTCOMES_OR_NOT
         n_ways, n_notes, n_outcomes = len(ways), len(notes), len(outcomes)
         subjects_c = _subjects(PRODUCTS_B2C)
@@ -937,7 +967,8 @@ class _Writer:
             subjects = subjects_b if p.kind != "customer" else subjects_c
             n_subjects = len(subjects)
             farewell = p.defect if p.lost_on(T) else None
-            pid = p.id
+            pid, makers = p.id, p.makers
+            n_makers = len(makers)
             for day in days:
                 subject = subjects[int(rnd() * n_subjects)]
                 if farewell is not None and day >= farewell:
@@ -945,7 +976,7 @@ class _Writer:
                 channel, direction = ways[int(rnd() * n_ways)]
                 rows.append((pid, text[day - base] + slots[int(rnd() * 132)], channel, direction,
                              subject, notes[int(rnd() * n_notes)],
-                             outcomes[int(rnd() * n_outcomes)]))
+                             outcomes[int(rnd() * n_outcomes)], makers[int(who() * n_makers)]))
             if len(rows) >= BATCH:
                 self.bulk(_INTERACTION, columns, rows)
         self.bulk(_INTERACTION, columns, rows)
@@ -965,10 +996,14 @@ _OUTCOMES_OR_NOT = OUTCOMES + (None,) * 36  # an outcome on 25%
 
 
 def _processor(conn: Connection, column) -> Callable:  # noqa: ANN001
-    """The function SQLAlchemy applies to a Python value bound to `column` on this engine."""
+    """The function SQLAlchemy applies to a Python value bound to `column` on this engine;
+    where it leaves the value to the driver (PostgreSQL's), ISO text, which the server
+    reads into the column's type."""
     dialect = conn.dialect
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else (lambda value: value)
+    if process is not None:
+        return process
+    return lambda value: value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
 
 
 def _subjects(products: tuple[str, ...]) -> tuple[str, ...]:

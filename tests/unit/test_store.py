@@ -10,6 +10,7 @@ import time
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from reltui.domain.errors import StoreRefused, StoreUnavailable
 from reltui.store import APPLICATION_ID, open_store
@@ -21,6 +22,7 @@ def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.mark.sqlite_only
 def test_new_database_has_the_pragmas_we_rely_on(store, db_path):
     with store.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -120,6 +122,9 @@ def test_older_schema_is_upgraded_after_a_backup(tmp_path):
         assert tuple(row) == (12000, 1)  # rollups filled from the old rows
         hits = conn.execute(text("SELECT rowid FROM party_search WHERE party_search MATCH 'hyru*'")).all()
         assert [h[0] for h in hits] == [1]  # and the search index covers them
+        # version 5: nobody owns the old party, nobody knows who made the old purchase
+        assert conn.execute(text("SELECT owner FROM party WHERE id = 1")).scalar() is None
+        assert conn.execute(text("SELECT made_by FROM purchase")).all() == [(None,)]
     store.close()
     backups = list(tmp_path.glob("old.schema1-*.backup.db"))
     assert len(backups) == 1
@@ -127,6 +132,47 @@ def test_older_schema_is_upgraded_after_a_backup(tmp_path):
     with sqlite3.connect(backups[0]) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
         assert conn.execute("SELECT name FROM party").fetchall() == [("Zelda Quist",)]
+
+
+def test_version_4_is_upgraded_to_5_with_owner_and_made_by(tmp_path):
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path)
+    conn.isolation_level = None
+    conn.execute("BEGIN")
+    for step in migrations.STEPS[:4]:
+        for statement in step:
+            conn.execute(statement)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '4')")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("INSERT INTO party (id, name, rung_since, created_on, updated_at) "
+                 "VALUES (1, 'Old Friend', '2025-01-01', '2025-01-01', '2025-01-01 00:00:00')")
+    for table, values in (("interaction", "(1, '2025-02-01 10:00:00', 'call', 'outbound', 'Hi')"),):
+        conn.execute(f"INSERT INTO {table} (party_id, at, channel, direction, subject) VALUES {values}")
+    conn.execute("COMMIT")
+    conn.close()
+    os.chmod(path, 0o600)
+    store = open_store(path)
+    with store.read() as c:
+        assert migrations.current_version(c) == migrations.LATEST == 5
+        assert c.execute(text("SELECT owner FROM party")).all() == [(None,)]
+        assert c.execute(text("SELECT made_by FROM interaction")).all() == [(None,)]
+        for table in ("interaction", "follow_up", "purchase", "rung_step", "feedback", "defection"):
+            assert "made_by" in [r[1] for r in c.exec_driver_sql(f"PRAGMA table_info({table})")]
+        index = c.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'ix_party_owner'").scalar()
+        assert "owner, name COLLATE NOCASE, id" in index
+    store.close()
+    assert len(list(tmp_path.glob("v4.schema4-*.backup.db"))) == 1
+
+
+def test_owner_and_made_by_are_bounded(store):
+    with store.write() as conn:
+        conn.exec_driver_sql("INSERT INTO party (name, rung_since, created_on, updated_at, owner) "
+                             "VALUES ('A', '2026-01-01', '2026-01-01', '2026-01-01 00:00:00', 'Maya')")
+    with pytest.raises(IntegrityError), store.write() as conn:
+        conn.execute(text("UPDATE party SET owner = :o"), {"o": "x" * 101})
+    with pytest.raises(IntegrityError), store.write() as conn:
+        conn.execute(text("INSERT INTO feedback (party_id, on_date, score, made_by) "
+                          "VALUES (1, '2026-01-01', 9, :o)"), {"o": "x" * 101})
 
 
 def test_upgrade_failure_leaves_the_old_version_intact(tmp_path, monkeypatch):
@@ -227,6 +273,7 @@ def test_write_transactions_queue_instead_of_failing(store):
         assert conn.exec_driver_sql("SELECT value FROM setting WHERE key = 'n'").scalar() == "200"
 
 
+@pytest.mark.sqlite_only
 def test_backup_is_a_private_consistent_copy(store, tmp_path):
     with store.write() as conn:
         conn.exec_driver_sql("INSERT INTO setting (key, value) VALUES ('a', 'b')")

@@ -293,3 +293,4 @@ def describe(d: date, today: date) -> str:
         return "yesterday"
     label = f"{d:%a} {d.day} {d:%b %Y}"
     return f"{label} (in {delta} days)" if delta > 0 else f"{label} ({-delta} days ago)"
+

@@ -30,6 +30,7 @@ class PartyIn:
     payment_terms_days: int | None = None
     renewal_on: date | None = None
     rung: Rung = Rung.PROSPECT  # used when adding; editing never moves the rung
+    owner: str | None = None  # used when adding (None: whoever adds it); assign_owner changes it
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class PartyRow:
     next_follow_up_on: date | None
     revenue: Decimal
     defected_on: date | None
+    owner: str | None = None
 
     @property
     def active(self) -> bool:
@@ -98,6 +100,7 @@ class PartyDetail:
     last_contact_at: datetime | None
     next_follow_up_on: date | None
     days_past_cadence: int | None
+    owner: str | None = None  # the point of contact; None = unassigned
 
     @property
     def profit(self) -> Decimal:

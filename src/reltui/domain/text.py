@@ -11,6 +11,7 @@ retitle the terminal, write the clipboard or reorder what is shown.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time
 
 from reltui.domain.errors import InvalidInput
 
@@ -21,6 +22,7 @@ LIMITS = {
     "address": 2_000,
     "notes": 1_000_000,
     "source": 100,
+    "owner": 100,  # a party's owner and who made a record: a person's name
     "email": 320,
     "phone": 60,
     "tag": 60,
@@ -136,3 +138,13 @@ def contact_points(emails, phones) -> list[dict]:  # noqa: ANN001 - iterables of
 def clean_tags(tags) -> list[str]:  # noqa: ANN001
     """Tags as stored: cleaned, lower case, spaces as hyphens, sorted, no duplicates."""
     return sorted({clean(t, "tag").lower().replace(" ", "-") for t in tags} - {""})
+
+
+def iso_value(value: object) -> object:
+    """Dates, times and moments as ISO 8601 text ('2026-11-22', '09:30:00',
+    '2026-11-22 09:30:00'), the way SQLite keeps them; any other value as it is."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return value

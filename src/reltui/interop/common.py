@@ -42,6 +42,7 @@ class Record:
     payment_terms_days: str | int | None = None
     renewal_on: str | None = None  # ISO date text
     rung: str | None = None
+    owner: str | None = None  # the party's point of contact (reltui's own CSV and backups)
     ref: str | None = None  # the file's own id for this party (vCard UID, CSV id)
     referred_by_ref: str | None = None  # another record's ref
     referred_by_name: str | None = None  # or a name (Outlook "Referred By")

@@ -40,6 +40,7 @@ OWN_COLUMNS = (
     "tags", "notes", "source", "referred_by", "referred_by_id", "cadence_days",
     "payment_terms_days", "renewal_on", "rung", "rung_since", "status", "defected_on", "tier",
     "last_contact", "next_follow_up", "purchases", "revenue", "cost", "profit", "created_on",
+    "owner",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DEFAULTS = {"", "normal", "unspecified", "false", "0/0/00", "0", "not specified"}
@@ -224,6 +225,7 @@ def _own(record: Record, row: dict[str, str], _order: str | None) -> set[str]:
     record.payment_terms_days = get.get("payment_terms_days", "").strip() or None
     record.renewal_on = get.get("renewal_on", "").strip() or None
     record.rung = get.get("rung", "").strip() or None
+    record.owner = get.get("owner", "").strip() or None
     return set(OWN_COLUMNS)
 
 

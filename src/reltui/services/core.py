@@ -20,14 +20,15 @@ from reltui.domain.dates import Birthday, next_occurrence
 from reltui.domain.enums import (
     Channel, Direction, FollowUpStatus, Kind, PartyType, Priority, Reason, Repeat, Rung,
 )
-from reltui.domain.errors import Ambiguous, InvalidInput, NotFound
+from reltui.domain.errors import Ambiguous, EditConflict, InvalidInput, NotFound
 from reltui.domain.ladder import suggest_rung
+from reltui.domain.merge import canonical, merge_party
 from reltui.domain.money import from_cents, parse_money, to_cents
 from reltui.domain.records import (
     ColdParty, DatedParty, DefectionInfo, Deletion, FollowUpRow, PartyDetail, PartyIn,
     PartyRef, PartyRow, TimelineEntry, TodayView,
 )
-from reltui.services.reads import Reads
+from reltui.services.reads import UNASSIGNED, Reads, clean_name
 from reltui.store import Store, queries, rollups
 from reltui.store.models import (
     ContactPoint, Defection, Feedback, FollowUp, Interaction, Party, PartyTag, Purchase,
@@ -79,6 +80,7 @@ class Services(Reads):
 
     def add_party(self, data: PartyIn) -> int:
         values = self.party_values(data)
+        owner = self.user if data.owner is None else clean_name(data.owner)
         today = self.today()
         with self.store.write() as conn:
             if data.referred_by_id is not None:
@@ -86,23 +88,46 @@ class Services(Reads):
             rung = Rung.parse(data.rung)
             party_id = conn.execute(
                 insert(P).values(**values, rung=rung.value, rung_since=today, created_on=today,
-                                 updated_at=self.now())
+                                 updated_at=self.now(), owner=owner)
             ).inserted_primary_key[0]
             conn.execute(insert(STEP).values(party_id=party_id, from_rung=None, to_rung=rung.value,
-                                             on_date=today, note="added"))
+                                             on_date=today, note="added", made_by=self.user))
             self._write_contacts_and_tags(conn, party_id, data)
         return party_id
 
-    def edit_party(self, party_id: int, data: PartyIn, *, expected_updated_at: datetime | None = None) -> None:
-        """Replace a party's profile (its rung moves only through move_rung)."""
-        values = self.party_values(data)
+    def edit_party(self, party_id: int, data: PartyIn, *, base: PartyIn | None = None,
+                   expected_updated_at: datetime | None = None) -> tuple[str, ...]:
+        """Replace a party's profile (its rung moves only through move_rung).
+
+        `base` is the profile as the form was opened. Given, the edit is merged field by
+        field with whatever was saved since (another terminal, a colleague): a field only
+        they changed keeps their value, a field only this edit changed takes it; a field both
+        changed differently refuses the whole edit with EditConflict (nothing written).
+        Returns the fields whose change made elsewhere was kept (FIELD_LABELS keys).
+        `expected_updated_at` (older callers) refuses any edit once the party was saved since."""
+        self.party_values(data)  # refuse bad input before waiting for the write lock
+        kept: tuple[str, ...] = ()
         with self.store.write() as conn:
-            current = self._require_party(conn, party_id)
+            # FOR UPDATE: on a server database another edit of this party waits for ours
+            current = conn.execute(select(P).where(P.c.id == party_id).with_for_update()).first()
+            if current is None:
+                raise NotFound(f"There is no party #{party_id}.")
             if expected_updated_at is not None and current.updated_at != expected_updated_at:
                 raise InvalidInput(
                     f"{current.name} was changed elsewhere since you opened it; "
                     "reopen it to see the changes, then edit again."
                 )
+            if base is not None:
+                theirs = canonical(self._profile(conn, current))
+                outcome = merge_party(canonical(base), theirs, canonical(data))
+                if outcome.conflicts:
+                    ids = {v for c in outcome.conflicts if c.field == "referred_by_id"
+                           for v in (c.base, c.theirs, c.mine) if v is not None}
+                    names = dict(conn.execute(select(P.c.id, P.c.name).where(P.c.id.in_(ids))).all()) \
+                        if ids else {}
+                    raise EditConflict(current.name, outcome, theirs, names)
+                data, kept = outcome.merged, outcome.kept
+            values = self.party_values(data)
             if data.referred_by_id is not None:
                 if data.referred_by_id == party_id:
                     raise InvalidInput("A party can't be referred by itself.")
@@ -115,6 +140,51 @@ class Services(Reads):
             conn.execute(delete(CP).where(CP.c.party_id == party_id))
             conn.execute(delete(TAG).where(TAG.c.party_id == party_id))
             self._write_contacts_and_tags(conn, party_id, data, labels)
+        return kept
+
+    def _profile(self, conn: Connection, row) -> PartyIn:  # noqa: ANN001 - a party row
+        """A party's profile as an edit form is filled from it (PartyDetail.to_input)."""
+        contacts = conn.execute(
+            select(CP.c.kind, CP.c.value).where(CP.c.party_id == row.id).order_by(CP.c.kind, CP.c.position)
+        ).all()
+        tags = conn.execute(select(TAG.c.tag).where(TAG.c.party_id == row.id).order_by(TAG.c.tag)).scalars()
+        return PartyIn(
+            name=row.name, party_type=PartyType(row.party_type), kind=Kind(row.kind),
+            organisation=row.organisation,
+            emails=tuple(v for k, v in contacts if k == "email"),
+            phones=tuple(v for k, v in contacts if k == "phone"),
+            address=row.address,
+            birthday=Birthday(row.birthday_month, row.birthday_day, row.birthday_year)
+            if row.birthday_month else None,
+            tags=tuple(tags), notes=row.notes, source=row.source, referred_by_id=row.referred_by_id,
+            cadence_days=row.cadence_days, payment_terms_days=row.payment_terms_days,
+            renewal_on=row.renewal_on, rung=Rung(row.rung),
+        )
+
+    def assign_owner(self, party_id: int, owner: str | None) -> str | None:
+        """Make `owner` the party's point of contact (None: nobody); returns the owner set."""
+        name = None if owner is None else clean_name(owner)
+        with self.store.write() as conn:
+            party = self._require_party(conn, party_id)
+            if party.owner == name:
+                who = name or "nobody"
+                raise InvalidInput(f"{party.name} is already owned by {who}." if name
+                                   else f"{party.name} already has no owner.")
+            conn.execute(update(P).where(P.c.id == party_id).values(owner=name, updated_at=self.now()))
+        return name
+
+    def known_people(self, *, makers: bool = True) -> list[str]:
+        """Me first, then by name everyone the book knows as an owner of a party and (with
+        `makers`) as a maker of records: the names an owner prompt offers. The owner filter
+        cycles through the owners alone (read from ix_party_owner: quick at any size; the
+        makers are read from every history table, a second or so at 100,000 parties)."""
+        names = {self.user}
+        with self.store.read() as conn:
+            names.update(conn.execute(select(P.c.owner).where(P.c.owner.is_not(None)).distinct()).scalars())
+            for table in (INT, FU, BUY, STEP, FB, DEF) if makers else ():
+                names.update(conn.execute(select(table.c.made_by).where(table.c.made_by.is_not(None))
+                                          .distinct()).scalars())
+        return [self.user, *sorted(names - {self.user}, key=str.lower)]
 
     def deletion_impact(self, party_id: int) -> Deletion:
         with self.store.read() as conn:
@@ -268,6 +338,7 @@ class Services(Reads):
             revenue=from_cents(row.revenue_cents), cost=from_cents(row.cost_cents),
             purchases=row.purchase_count, last_contact_at=row.last_contact_at,
             next_follow_up_on=row.next_follow_up_on, days_past_cadence=days_past,
+            owner=row.owner,
         )
 
     # -- the Parties list -------------------------------------------------------------------
@@ -275,17 +346,23 @@ class Services(Reads):
     def _party_filter(self, *, search: str | None = None, rung: str | None = None,
                       kind: str | None = None, tag: str | None = None,
                       status: str | None = None, segment: str | None = None,
-                      ids: Sequence[int] | None = None, walk: bool = False) -> list:
+                      ids: Sequence[int] | None = None, walk: bool = False,
+                      owner: str | None = None) -> list:
         """The WHERE terms for these filters. `walk`: match the search while walking the sort's
-        index, not by reading every match and sorting them (see `list_parties`)."""
+        index, not by reading every match and sorting them (see `list_parties`). `owner`: None
+        for everyone's parties, a name for that person's, UNASSIGNED for nobody's."""
         where = []
+        if owner is not None:
+            # an equality on owner: ix_party_owner (owner, name, id) walks the name order
+            where.append(P.c.owner.is_(None) if owner == UNASSIGNED else P.c.owner == clean_name(owner))
         if ids is not None:
-            chosen = text(queries.ids_sql()).bindparams(ids=json.dumps([int(i) for i in ids]))
+            chosen = text(queries.ids_sql(self.store.dialect_name)).bindparams(ids=json.dumps([int(i) for i in ids]))
             where.append(P.c.id.in_(chosen.columns(column("value", Integer))))
         if search:
-            fts = queries.fts_query(search)
+            fts = queries.fts_query(search, self.store.dialect_name)
             if fts is not None:
-                where.append(text(queries.search_filter_sql(walk=walk)).bindparams(fts=fts))
+                where.append(text(queries.search_filter_sql(walk=walk, dialect=self.store.dialect_name))
+                             .bindparams(fts=fts))
         if rung:
             where.append(P.c.rung == Rung.parse(rung).value)
         if kind:
@@ -296,8 +373,7 @@ class Services(Reads):
             tag_value = tag.strip().lower()
             where.append(P.c.id.in_(select(TAG.c.party_id).where(TAG.c.tag == tag_value)))
         if status == "active":
-            # '+' keeps SQLite off ix_party_defected, which would force a sort of every row
-            where.append(text("+party.defected_on IS NULL"))
+            where.append(text(queries.active_sql(self.store.dialect_name)))
         elif status == "defected":
             where.append(P.c.defected_on.is_not(None))
         elif status not in (None, "", "all"):
@@ -309,7 +385,8 @@ class Services(Reads):
                      segment: str | None = None, ids: Sequence[int] | None = None,
                      sort: str = "name", descending: bool = False,
                      offset: int = 0, limit: int = 100,
-                     after: tuple[str, int] | None = None) -> list[PartyRow]:
+                     after: tuple[str, int] | None = None,
+                     owner: str | None = None) -> list[PartyRow]:
         """One page of the Parties list, filtered and sorted (id breaks ties).
 
         `after` (by name only): the (name, id) of a row; the page starts just past it in this
@@ -327,26 +404,26 @@ class Services(Reads):
             # by walking the sort's index and keeping the matches (a page is found within a few
             # hundred rows) than by reading every match and sorting them all; a narrow one
             # the other way round. A capped count of the matches tells them apart.
-            fts = queries.fts_query(search) if search else None
+            fts = queries.fts_query(search, self.store.dialect_name) if search else None
             walk = (fts is not None and sort in WALKABLE_SORTS and offset + limit <= WALK_ROWS
                     and queries.count_matches(conn, fts, cap=DENSE_MATCHES) >= DENSE_MATCHES)
             where = self._party_filter(search=search, rung=rung, kind=kind, tag=tag, status=status,
-                                       segment=segment, ids=ids, walk=walk)
+                                       segment=segment, ids=ids, walk=walk, owner=owner)
             if after is not None:
                 where.append(text(queries.after_name_sql(descending=descending)).bindparams(
                     after_name=after[0], after_id=int(after[1])))
             stmt = (select(P.c.id, P.c.name, P.c.organisation, P.c.kind, P.c.rung,
                            P.c.last_contact_at, P.c.next_follow_up_on, P.c.revenue_cents,
-                           P.c.defected_on)
+                           P.c.defected_on, P.c.owner)
                     .where(and_(True, *where)).order_by(*order).offset(offset).limit(limit))
             rows = conn.execute(stmt).all()
         return [PartyRow(r.id, r.name, r.organisation, Kind(r.kind), Rung(r.rung), r.last_contact_at,
-                         r.next_follow_up_on, from_cents(r.revenue_cents), r.defected_on)
+                         r.next_follow_up_on, from_cents(r.revenue_cents), r.defected_on, r.owner)
                 for r in rows]
 
     def count_parties(self, **filters) -> int:
         search, status = filters.get("search"), filters.get("status")
-        fts = queries.fts_query(search) if search else None
+        fts = queries.fts_query(search, self.store.dialect_name) if search else None
         others = [k for k, v in filters.items() if k not in ("search", "status") and v not in (None, "")
                   and not (k == "segment" and v == "all")]
         if fts is not None and not others and status in (None, "", "all", "active"):
@@ -393,7 +470,7 @@ class Services(Reads):
             if party.rung == rung.value:
                 raise InvalidInput(f"{party.name} is already on the {rung.value} rung.")
             conn.execute(insert(STEP).values(party_id=party_id, from_rung=party.rung, to_rung=rung.value,
-                                             on_date=on, note=note))
+                                             on_date=on, note=note, made_by=self.user))
             conn.execute(update(P).where(P.c.id == party_id)
                          .values(rung=rung.value, rung_since=on, updated_at=self.now()))
         return rung
@@ -427,6 +504,7 @@ class Services(Reads):
             "at": (at or self.now()).replace(microsecond=0),
             "notes": txt.clean(notes, "notes", multiline=True),
             "outcome": txt.optional(outcome, "outcome"),
+            "made_by": self.user,
         }
         if values["at"] > self.now() + timedelta(days=1):
             raise InvalidInput("A contact can't be logged in the future; schedule a follow-up instead.")
@@ -454,7 +532,7 @@ class Services(Reads):
             "text": txt.clean(text_, "text", required=True),
             "priority": Priority.parse(priority).value,
             "repeat": Repeat.parse(repeat).value if repeat else None,
-            "status": "open", "created_on": self.today(),
+            "status": "open", "created_on": self.today(), "made_by": self.user,
         }
         with self.store.write() as conn:
             self._require_party(conn, party_id)
@@ -476,6 +554,7 @@ class Services(Reads):
                 next_id = conn.execute(insert(FU).values(
                     party_id=row.party_id, due_on=due, due_time=row.due_time, text=row.text,
                     priority=row.priority, repeat=row.repeat, status="open", created_on=on,
+                    made_by=self.user,
                 )).inserted_primary_key[0]
             rollups.refresh(conn, [row.party_id])
         return next_id
@@ -516,9 +595,10 @@ class Services(Reads):
 
     def follow_ups(self, *, status: str = "open", due_before: date | None = None,
                    due_from: date | None = None, party_id: int | None = None,
-                   offset: int = 0, limit: int = 500) -> list[FollowUpRow]:
-        """Follow-ups in due order (time, then id, breaks ties)."""
-        where = [FU.c.status == FollowUpStatus.parse(status).value]
+                   offset: int = 0, limit: int = 500, owner: str | None = None) -> list[FollowUpRow]:
+        """Follow-ups in due order (time, then id, breaks ties); with `owner`, those on the
+        parties that person owns."""
+        where = [FU.c.status == FollowUpStatus.parse(status).value, *_owned(owner)]
         if due_before is not None:
             where.append(FU.c.due_on < due_before)
         if due_from is not None:
@@ -532,12 +612,15 @@ class Services(Reads):
             return [_follow_up_row(r) for r in conn.execute(stmt)]
 
     def count_follow_ups(self, *, status: str = "open", due_before: date | None = None,
-                         due_from: date | None = None) -> int:
+                         due_from: date | None = None, owner: str | None = None) -> int:
         where = [FU.c.status == FollowUpStatus.parse(status).value]
         if due_before is not None:
             where.append(FU.c.due_on < due_before)
         if due_from is not None:
             where.append(FU.c.due_on >= due_from)
+        if owner is not None:
+            # the owner's parties, each probed in ix_follow_up_open: not every open follow-up
+            where.append(FU.c.party_id.in_(select(P.c.id).where(*_owned(owner))))
         with self.store.read() as conn:
             return conn.execute(select(func.count()).select_from(FU).where(*where)).scalar_one()
 
@@ -557,7 +640,7 @@ class Services(Reads):
             new_id = conn.execute(insert(BUY).values(
                 party_id=party_id, on_date=on, what=txt.clean(what, "what"),
                 revenue_cents=to_cents(revenue_d),
-                cost_cents=None if cost_d is None else to_cents(cost_d),
+                cost_cents=None if cost_d is None else to_cents(cost_d), made_by=self.user,
             )).inserted_primary_key[0]
             rollups.refresh(conn, [party_id])
         return new_id
@@ -575,7 +658,7 @@ class Services(Reads):
             self._require_party(conn, party_id)
             return conn.execute(insert(FB).values(
                 party_id=party_id, on_date=on, score=value,
-                comment=txt.clean(comment, "comment", multiline=True),
+                comment=txt.clean(comment, "comment", multiline=True), made_by=self.user,
             )).inserted_primary_key[0]
 
     def defect(self, party_id: int, reason: Reason | str, *, note: str = "", on: date | None = None) -> int:
@@ -589,7 +672,7 @@ class Services(Reads):
                 raise InvalidInput(f"{party.name} is already marked defected (since {party.defected_on}).")
             new_id = conn.execute(insert(DEF).values(
                 party_id=party_id, on_date=on, reason=reason_t.value,
-                note=txt.clean(note, "note", multiline=True),
+                note=txt.clean(note, "note", multiline=True), made_by=self.user,
             )).inserted_primary_key[0]
             conn.execute(update(P).where(P.c.id == party_id).values(defected_on=on, updated_at=self.now()))
         return new_id
@@ -612,36 +695,42 @@ class Services(Reads):
         """Interactions, rung steps, purchases, feedback, follow-ups and defections, newest first."""
         entries: list[TimelineEntry] = []
         noon = time(12, 0)
+        me = self.user
+
+        def by(r) -> str | None:  # noqa: ANN001 - who made it, when that was someone else
+            return f"by {r.made_by}" if r.made_by and r.made_by != me else None
         with self.store.read() as conn:
             self._require_party(conn, party_id)
             for r in conn.execute(select(INT).where(INT.c.party_id == party_id)
                                   .order_by(INT.c.at.desc()).limit(limit)):
                 entries.append(TimelineEntry("interaction", r.at, r.subject,
-                                             _join(f"{r.channel}, {r.direction}", r.outcome, r.notes), r.id))
+                                             _join(f"{r.channel}, {r.direction}", r.outcome, r.notes, by(r)), r.id))
             for r in conn.execute(select(STEP).where(STEP.c.party_id == party_id)
                                   .order_by(STEP.c.on_date.desc(), STEP.c.id.desc()).limit(limit)):
                 title = (f"Rung {r.from_rung} → {r.to_rung}" if r.from_rung
                          else f"Started on the {r.to_rung} rung")
-                entries.append(TimelineEntry("rung", datetime.combine(r.on_date, noon), title, r.note, r.id))
+                entries.append(TimelineEntry("rung", datetime.combine(r.on_date, noon), title,
+                                             _join(r.note, by(r)), r.id))
             for r in conn.execute(select(BUY).where(BUY.c.party_id == party_id)
                                   .order_by(BUY.c.on_date.desc()).limit(limit)):
                 amount = from_cents(r.revenue_cents)
                 cost = "" if r.cost_cents is None else f", cost {from_cents(r.cost_cents):,.2f}"
                 entries.append(TimelineEntry("purchase", datetime.combine(r.on_date, noon),
-                                             f"Bought {r.what or 'something'}: {amount:,.2f}{cost}", "", r.id))
+                                             f"Bought {r.what or 'something'}: {amount:,.2f}{cost}",
+                                             _join(by(r)), r.id))
             for r in conn.execute(select(FB).where(FB.c.party_id == party_id)
                                   .order_by(FB.c.on_date.desc()).limit(limit)):
                 entries.append(TimelineEntry("feedback", datetime.combine(r.on_date, noon),
-                                             f"Feedback {r.score}/10", r.comment, r.id))
+                                             f"Feedback {r.score}/10", _join(r.comment, by(r)), r.id))
             for r in conn.execute(select(FU).where(FU.c.party_id == party_id)
                                   .order_by(FU.c.due_on.desc()).limit(limit)):
                 state = {"open": "due", "done": "done", "cancelled": "cancelled"}[r.status]
                 repeat = f" (repeats {r.repeat})" if r.repeat else ""
                 entries.append(TimelineEntry("follow-up", datetime.combine(r.due_on, r.due_time or noon),
-                                             f"Follow-up {state}: {r.text}{repeat}", "", r.id))
+                                             f"Follow-up {state}: {r.text}{repeat}", _join(by(r)), r.id))
             for r in conn.execute(select(DEF).where(DEF.c.party_id == party_id)):
                 entries.append(TimelineEntry("defection", datetime.combine(r.on_date, noon),
-                                             f"Defected: {r.reason}", r.note, r.id))
+                                             f"Defected: {r.reason}", _join(r.note, by(r)), r.id))
                 if r.won_back_on:
                     entries.append(TimelineEntry("win-back", datetime.combine(r.won_back_on, noon),
                                                  "Won back", "", r.id))
@@ -650,29 +739,36 @@ class Services(Reads):
 
     # -- Today ------------------------------------------------------------------------------
 
-    def today_view(self, *, days: int = UPCOMING_DAYS, limit: int = 200) -> TodayView:
+    def today_view(self, *, days: int = UPCOMING_DAYS, limit: int = 200,
+                   owner: str | None = None) -> TodayView:
+        """What is due, ahead and going cold; with `owner`, for the parties that person owns."""
         today = self.today()
         horizon = today + timedelta(days=days)
+        mine = _owned(owner)
+        owner_name = None if owner in (None, UNASSIGNED) else clean_name(owner)
         with self.store.read() as conn:
             overdue = [_follow_up_row(r) for r in conn.execute(
                 select(FU, P.c.name.label("party_name")).join(P, P.c.id == FU.c.party_id)
-                .where(FU.c.status == "open", FU.c.due_on < today)
+                .where(FU.c.status == "open", FU.c.due_on < today, *mine)
                 .order_by(FU.c.due_on, FU.c.due_time, FU.c.id).limit(limit))]
             due_today = [_follow_up_row(r) for r in conn.execute(
                 select(FU, P.c.name.label("party_name")).join(P, P.c.id == FU.c.party_id)
-                .where(FU.c.status == "open", FU.c.due_on == today)
+                .where(FU.c.status == "open", FU.c.due_on == today, *mine)
                 .order_by(FU.c.due_time, FU.c.id).limit(limit))]
-            birthdays = self._birthdays(conn, today, horizon)[:limit]  # the soonest, like the rest
+            birthdays = self._birthdays(conn, today, horizon, mine)[:limit]  # the soonest, like the rest
             renewals = [DatedParty(r.id, r.name, r.renewal_on, "contract renewal") for r in conn.execute(
                 select(P.c.id, P.c.name, P.c.renewal_on)
-                .where(P.c.renewal_on >= today, P.c.renewal_on <= horizon, P.c.defected_on.is_(None))
+                .where(P.c.renewal_on >= today, P.c.renewal_on <= horizon, P.c.defected_on.is_(None),
+                       *mine)
                 .order_by(P.c.renewal_on, P.c.id).limit(limit))]
+            whose = {} if owner is None else {"owner": owner_name}
             cold = [ColdParty(r[0], r[1], r[2], r[3], r[4])
-                    for r in queries.going_cold(conn, today, limit=limit)]
-            cold_total = queries.count_going_cold(conn, today)
+                    for r in queries.going_cold(conn, today, limit=limit, **whose)]
+            cold_total = queries.count_going_cold(conn, today, **whose)
         return TodayView(today, overdue, due_today, birthdays, renewals, cold, cold_total)
 
-    def _birthdays(self, conn: Connection, today: date, horizon: date) -> list[DatedParty]:
+    def _birthdays(self, conn: Connection, today: date, horizon: date,
+                   mine: Sequence = ()) -> list[DatedParty]:
         pairs = {((today + timedelta(d)).month, (today + timedelta(d)).day)
                  for d in range((horizon - today).days + 1)}
         pairs.add((2, 29))
@@ -680,7 +776,7 @@ class Services(Reads):
         rows = conn.execute(
             select(P.c.id, P.c.name, P.c.birthday_month, P.c.birthday_day, P.c.birthday_year)
             .where(P.c.birthday_month.is_not(None), P.c.defected_on.is_(None),
-                   (P.c.birthday_month * 100 + P.c.birthday_day).in_(keys))
+                   (P.c.birthday_month * 100 + P.c.birthday_day).in_(keys), *mine)
         ).all()
         found = []
         for r in rows:
@@ -691,6 +787,15 @@ class Services(Reads):
                 found.append(DatedParty(r.id, r.name, on, f"turns {age}" if age else "birthday"))
         found.sort(key=lambda d: (d.on, d.party_name.lower()))
         return found
+
+
+def _owned(owner: str | None) -> list:
+    """The WHERE terms keeping the parties (P) of `owner`: none for everyone (None)."""
+    if owner is None:
+        return []
+    if owner == UNASSIGNED:
+        return [P.c.owner.is_(None)]
+    return [P.c.owner == clean_name(owner)]
 
 
 def _follow_up_row(r) -> FollowUpRow:  # noqa: ANN001

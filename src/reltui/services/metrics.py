@@ -24,6 +24,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy import text
+
 from reltui.domain import metrics as fm
 from reltui.domain.enums import Reason, Rung, Segment
 from reltui.domain.errors import InvalidInput
@@ -124,6 +126,7 @@ class Metrics:
     # month by month
     months: tuple[MonthPoint, ...]
     seconds: float  # how long the computation took
+    owner: str | None = None  # whose parties: None = everyone's, "" = nobody's (unassigned)
 
     @property
     def pyramid_members(self) -> int:
@@ -207,14 +210,14 @@ PARALLEL_READS = 2  # SQLite runs queries on separate connections in parallel (t
 
 
 def _read_together(store: Store, segment: str,
-                   queries: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+                   queries: dict[str, Callable[[Any], Any]], owner: str | None = None) -> dict[str, Any]:
     """Run the queries (costliest first) on PARALLEL_READS connections at the same time:
     each connection takes the next query as soon as it is free, so the costly ones
     spread out.  Each connection reads its own snapshot; if anything was written
     meanwhile, read everything again in one transaction, so the figures always agree."""
     def run(keys: Callable[[], str | None]) -> dict[str, Any]:
         answers: dict[str, Any] = {}
-        with store.read() as conn, q.segment_scope(conn, segment):
+        with store.read() as conn, q.segment_scope(conn, segment, owner):
             while (key := keys()) is not None:
                 answers[key] = queries[key](conn)
         return answers
@@ -241,12 +244,15 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
                     segment: Segment | str = Segment.ALL, *,
                     discount_rate: str | float | Fraction | None = None,
                     platinum: str | float | Fraction | None = None,
-                    gold: str | float | Fraction | None = None) -> Metrics:
+                    gold: str | float | Fraction | None = None,
+                    owner: str | None = None) -> Metrics:
     """Every metric of DOMAIN.md for one period (both ends included) and segment.
 
     `source` is a Services (whose clock gives today) or a Store.  The discount
     rate and pyramid cut-offs default to the book's settings (discount_rate,
-    pyramid_platinum, pyramid_gold), else 10%, 10% and 20%.
+    pyramid_platinum, pyramid_gold), else 10%, 10% and 20%.  `owner` narrows the
+    parties to one owner's (None: everyone's; "": the parties nobody owns), as the
+    segment does: every figure is then over those parties alone.
     """
     started = time.perf_counter()
     store, today = _source(source)
@@ -256,7 +262,8 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
     points = [end for _start, end in spans]
     with store.read() as conn:
         cfg = _settings(conn, discount_rate, platinum, gold)
-    s, e, sv = period.start, period.end, seg.value
+    s, e = period.start, period.end
+    sv = q.scope_key(seg.value, owner)
     # costliest first (as measured at 100,000 parties), so that they spread over the connections
     queries = {
         "bf": lambda c: q.buyer_figures(c, s, e, sv, platinum=cfg.platinum, gold=cfg.gold,
@@ -270,7 +277,7 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
         "fb": lambda c: q.feedback_figures(c, s, e, sv),
         "lost_by_month": lambda c: q.defections_by_month(c, s, e, sv),
     }
-    got = _read_together(store, sv, queries)
+    got = _read_together(store, seg.value, queries, owner)
     pf, lf, steps, fu = got["pf"], got["lf"], got["steps"], got["fu"]
     bf, by_month, lost_by_month = got["bf"], got["by_month"], got["lost_by_month"]
     fb, reasons = got["fb"], got["reasons"]
@@ -337,6 +344,7 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
         lost_profit=fm.money(sum(v[1] for v in reasons.values())),
         months=tuple(months),
         seconds=time.perf_counter() - started,
+        owner=owner,
     )
 
 
@@ -361,6 +369,7 @@ def metrics_to_json(result: Metrics) -> dict:
     return {
         "period": {"from": result.period.start.isoformat(), "to": result.period.end.isoformat()},
         "segment": result.segment.value,
+        "owner": owner_json(result.owner),
         "retention_rate": rate(result.retention.value),
         "churn_rate": rate(result.churn.value),
         "average_lifetime_years": _num(result.lifetime.value, 4),
@@ -433,6 +442,70 @@ def metrics_to_json(result: Metrics) -> dict:
     }
 
 
+def owner_json(owner: str | None) -> str | None:
+    """An owner filter in JSON: null for everyone's parties, "none" for nobody's, else the name."""
+    return None if owner is None else (owner or "none")
+
+
+# -- per owner: whose relationships climb ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class OwnerFigures:
+    """One owner's parties over a period (owner None: the parties nobody owns)."""
+
+    owner: str | None
+    parties: int  # the owner's parties in the segment now
+    climbs: int  # rung steps up in the period
+    falls: int
+    climbed: Figure  # of their parties on the ladder (below the top) at the start, the share higher at the end
+    revenue: Decimal  # in the period
+    retention: Figure
+
+
+def owner_figures(source: Any, period_start: date | None = None, period_end: date | None = None,
+                  segment: Segment | str = Segment.ALL) -> tuple[Period, Segment, tuple[OwnerFigures, ...]]:
+    """The figures per owner, "whose relationships climb": one entry per owner of a party in
+    the segment (by name), then the unassigned parties if there are any.  Each is counted by
+    the same queries as the metrics with that owner's filter, so the two always agree."""
+    store, today = _source(source)
+    period = resolve_period(today, period_start, period_end)
+    seg = Segment.parse(segment)
+    s, e = period.start, period.end
+    out = []
+    with store.read() as conn:
+        where = "" if seg is Segment.ALL else f" WHERE {q.SEGMENT_KINDS[seg.value]}"
+        counts = conn.execute(text(f"SELECT owner, count(*) FROM party{where} GROUP BY owner")).all()
+        owners = sorted(((o, n) for o, n in counts if o is not None), key=lambda x: x[0].lower())
+        owners += [(None, n) for o, n in counts if o is None]
+        for owner, parties in owners:
+            with q.segment_scope(conn, seg.value, "" if owner is None else owner) as key:
+                pf = q.party_figures(conn, s, e, key, [e])
+                lf = q.ladder_figures(conn, s, e, key)
+                steps = q.step_figures(conn, s, e, key)
+                money = q.money_by_month(conn, s, e, key)
+            below_top = [r.value for r in Rung if r.up() is not None]
+            out.append(OwnerFigures(
+                owner=owner, parties=parties, climbs=steps["climbs"], falls=steps["falls"],
+                climbed=fm.rate(sum(lf["climbed"][r] for r in below_top),
+                                sum(lf["start"][r] for r in below_top)),
+                revenue=fm.money(sum(v[0] for v in money.values())),
+                retention=fm.rate(pf["retained"], pf["active_start"]),
+            ))
+    return period, seg, tuple(out)
+
+
+def owners_to_json(figures: tuple[OwnerFigures, ...]) -> list[dict]:
+    """The --by-owner list: rates as fractions 0-1 (null: n/a), each with the count it rests on;
+    owner null = the parties nobody owns."""
+    rate = fm.json_rate
+    return [{
+        "owner": f.owner, "parties": f.parties, "climbs": f.climbs, "falls": f.falls,
+        "climbed_share": rate(f.climbed.value), "climbed_base": f.climbed.base,
+        "revenue": _num(f.revenue),
+        "retention_rate": rate(f.retention.value), "retention_base": f.retention.base,
+    } for f in figures]
+
+
 # -- drill-down -----------------------------------------------------------------------------------
 
 # figure -> what the value column of its parties holds
@@ -455,7 +528,7 @@ _MONEY_FIGURES = {"clv", "profit_per_party", "pyramid", "pareto", "revenue", "de
 def drill_down(figure: str, source: Any, period_start: date | None = None,
                period_end: date | None = None, segment: Segment | str = Segment.ALL, *,
                limit: int = 500, platinum: str | float | Fraction | None = None,
-               gold: str | float | Fraction | None = None) -> DrillDown:
+               gold: str | float | Fraction | None = None, owner: str | None = None) -> DrillDown:
     """The parties behind a figure (id, name, value), and the figure's definition.
 
     `figure` is a key of DRILL_VALUES, optionally with a part: 'pyramid:gold',
@@ -476,9 +549,9 @@ def drill_down(figure: str, source: Any, period_start: date | None = None,
     store, today = _source(source)
     period = resolve_period(today, period_start, period_end)
     seg = Segment.parse(segment)
-    with store.read() as conn, q.segment_scope(conn, seg.value):
+    with store.read() as conn, q.segment_scope(conn, seg.value, owner) as scope:
         cfg = _settings(conn, None, platinum, gold)
-        rows, total = q.drill_parties(conn, key, sub or None, period.start, period.end, seg.value,
+        rows, total = q.drill_parties(conn, key, sub or None, period.start, period.end, scope,
                                       platinum=cfg.platinum, gold=cfg.gold, top=fm.PARETO_TOP,
                                       limit=max(0, limit))
     title, text_ = fm.definition(key)

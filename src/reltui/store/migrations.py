@@ -13,6 +13,10 @@ Version 3: the purchase indexes carry the money.
 Version 4: indexes that carry what the metrics count (follow-ups, rung steps,
            defections), so each metric reads an index alone; a new party's search
            row takes the contact points and tags already written.
+Version 5: who: each party's owner (its point of contact) with an index for the
+           Parties list filtered by owner in name order, and `made_by` on every
+           history row (interaction, follow-up, purchase, rung step, feedback,
+           defection); NULL where nobody knows (rows written before version 5).
 """
 
 from __future__ import annotations
@@ -312,12 +316,27 @@ V4 = [
     END""",
 ]
 
-STEPS: list[list[str]] = [V1, V2, V3, V4]
+# Version 5: who.  A party's owner is its point of contact (NULL: unassigned); each history
+# row records who made it (NULL: unknown, for rows written before this version).  The
+# owner index gives the Parties list filtered by owner its name order, as ix_party_name
+# gives the unfiltered one.
+V5 = [
+    "ALTER TABLE party ADD COLUMN owner TEXT CHECK (length(owner) <= 100)",
+    "CREATE INDEX ix_party_owner ON party (owner, name COLLATE NOCASE, id)",
+    *[f"ALTER TABLE {table} ADD COLUMN made_by TEXT CHECK (length(made_by) <= 100)"
+      for table in ("interaction", "follow_up", "purchase", "rung_step", "feedback", "defection")],
+]
+
+STEPS: list[list[str]] = [V1, V2, V3, V4, V5]
 LATEST = len(STEPS)
 
 
 def current_version(conn: Connection) -> int:
     """The schema version recorded in the database; 0 for an empty database."""
+    if conn.dialect.name == "postgresql":
+        from reltui.store import postgres
+
+        return postgres.current_version(conn)
     has_meta = conn.execute(
         text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
     ).scalar_one()

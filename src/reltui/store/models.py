@@ -61,6 +61,7 @@ class Party(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, Computed("CASE rung WHEN 'prospect' THEN 0 END")),
     )
+    owner: str | None = None  # schema version 5: the point of contact; None = unassigned
 
 
 class ContactPoint(SQLModel, table=True):
@@ -88,6 +89,7 @@ class RungStep(SQLModel, table=True):
     to_rung: str
     on_date: date
     note: str = ""
+    made_by: str | None = None  # schema version 5: who made it
 
 
 class Interaction(SQLModel, table=True):
@@ -100,6 +102,7 @@ class Interaction(SQLModel, table=True):
     subject: str
     notes: str = ""
     outcome: str | None = None
+    made_by: str | None = None  # schema version 5: who made it
 
 
 class FollowUp(SQLModel, table=True):
@@ -114,6 +117,7 @@ class FollowUp(SQLModel, table=True):
     status: str = "open"
     done_on: date | None = None
     created_on: date
+    made_by: str | None = None  # schema version 5: who made it
 
 
 class Purchase(SQLModel, table=True):
@@ -124,6 +128,7 @@ class Purchase(SQLModel, table=True):
     what: str = ""
     revenue_cents: int
     cost_cents: int | None = None
+    made_by: str | None = None  # schema version 5: who made it
 
 
 class Feedback(SQLModel, table=True):
@@ -133,6 +138,7 @@ class Feedback(SQLModel, table=True):
     on_date: date
     score: int
     comment: str = ""
+    made_by: str | None = None  # schema version 5: who made it
 
 
 class Defection(SQLModel, table=True):
@@ -143,6 +149,7 @@ class Defection(SQLModel, table=True):
     reason: str
     note: str = ""
     won_back_on: date | None = None
+    made_by: str | None = None  # schema version 5: who made it
 
 
 # Tables in dependency order: what a backup writes and a restore reads.

@@ -30,6 +30,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from reltui.domain.errors import ReltuiError
+from reltui.domain.text import for_terminal
 from reltui.tui.commands import PartyCommands, ReltuiCommands
 from reltui.tui.screens.parties import PartiesScreen
 from reltui.tui.screens.today import TodayScreen
@@ -102,6 +103,9 @@ class ReltuiApp(App[None]):
     ]
 
     data_version: reactive[int] = reactive(0)
+    # whose parties Parties, Today, the Agenda and Metrics show: None = everyone's, else a name;
+    # one choice for the whole session, whichever screen it was made on
+    whose: reactive[str | None] = reactive(None)
 
     def __init__(self, services: Services, *, poll_seconds: float | None = POLL_SECONDS,
                  db_label: str = "") -> None:
@@ -172,7 +176,9 @@ class ReltuiApp(App[None]):
     # -- navigation ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.sub_title = self.db_label
+        # the book and, discreetly, who is working in it
+        self.sub_title = f"{self.db_label} · {for_terminal(self.services.user)}" if self.db_label \
+            else for_terminal(self.services.user)
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self._check_counter)
 
@@ -238,6 +244,46 @@ class ReltuiApp(App[None]):
 
         self.push_screen(ImportScreen())
 
+    # -- who -------------------------------------------------------------------------------
+
+    def whose_label(self) -> str:
+        """'everyone's', 'mine' or 'Maya's' for the owner filter (names made safe to show)."""
+        whose = self.whose
+        if whose is None:
+            return "everyone's"
+        if whose == self.services.user:
+            return "mine"
+        return f"{for_terminal(whose)}'s"
+
+    def action_cycle_owner(self) -> None:
+        """Everyone's -> mine -> each colleague's -> everyone's (the names the book knows)."""
+        self.run_db(self.services.known_people, makers=False, then=self._next_owner, group="whose",
+                    exclusive=True)
+
+    def _next_owner(self, people: list[str]) -> None:
+        options: list[str | None] = [None, *people]
+        position = options.index(self.whose) if self.whose in options else 0
+        self.whose = options[(position + 1) % len(options)]
+        self.notify(f"Showing {self.whose_label()} parties.", markup=False, timeout=2)
+
+    def action_assign_owner(self) -> None:
+        """Ask for the owner of the party in focus (names the book knows offered)."""
+        party = self.current_party()
+        if party is None:
+            self.notify("Put the cursor on a party first.", severity="warning", timeout=3)
+            return
+
+        def load() -> tuple[str | None, list[str]]:
+            return self.services.get_party(party.id).owner, self.services.known_people()
+
+        def ask(found: tuple[str | None, list[str]]) -> None:
+            from reltui.tui.modals.owner import OwnerPrompt
+
+            current, people = found
+            self.push_screen(OwnerPrompt(party, current, people, self.services.user))
+
+        self.run_db(load, then=ask, group="assign", exclusive=True)
+
     # -- other processes writing the same file ----------------------------------------------
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
@@ -248,8 +294,8 @@ class ReltuiApp(App[None]):
         self._counter = counter
 
 
-def run(target: str) -> int:
-    """Open the book at `target` and run the TUI; returns the exit code."""
+def run(target: str, *, user: str = "me") -> int:
+    """Open the book at `target` as `user` and run the TUI; returns the exit code."""
     import sys
 
     from reltui.services import Services
@@ -261,7 +307,7 @@ def run(target: str) -> int:
         sys.stderr.write(f"reltui: {exc.message}\n")
         return exc.exit_code
     try:
-        app = ReltuiApp(Services(store), db_label=str(target))
+        app = ReltuiApp(Services(store, user=user), db_label=store.label)  # never a password
         app.run()
         if app.return_code:
             return app.return_code

@@ -34,6 +34,10 @@ class ReltuiCommands(Provider):
             ("Log a contact", "A call, email, meeting... with a party", app.action_log_contact),
             ("Schedule a follow-up", "A dated promise to get in touch", app.action_schedule_follow_up),
             ("Import contacts", "vCard, Google or Outlook CSV, a reltui backup", app.action_import_file),
+            ("Whose parties", "Everyone's, mine, a colleague's (cycles): Parties, Today, Agenda, "
+             "Metrics", app.action_cycle_owner),
+            ("Assign an owner", "Change the point of contact of the party in focus",
+             app.action_assign_owner),
             ("Keys of this screen", "Every binding of the screen you are on", app.action_help),
         ]
         screen_commands = getattr(self.screen, "palette_commands", None)

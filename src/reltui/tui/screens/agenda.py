@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from reltui.domain.records import FollowUpRow, PartyRef
 from reltui.tui.safe import short_date
-from reltui.tui.screens.base import FollowUpKeys, Section, follow_up_party
+from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, Section, follow_up_party
 from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 VIEWS = ("all", "overdue", "today", "week", "later")
@@ -53,13 +53,14 @@ def view_range(view: str, today: date) -> dict:
     }[view]
 
 
-def agenda_counts(services) -> dict[str, int]:  # noqa: ANN001 - runs in a worker
+def agenda_counts(services, owner: str | None = None) -> dict[str, int]:  # noqa: ANN001 - a worker
     today = services.today()
-    return {view: services.count_follow_ups(**view_range(view, today)) for view in VIEWS}
+    return {view: services.count_follow_ups(**view_range(view, today), owner=owner) for view in VIEWS}
 
 
-def agenda_source(services, view: str, today: date) -> Source[FollowUpRow]:  # noqa: ANN001
-    bounds = view_range(view, today)
+def agenda_source(services, view: str, today: date,  # noqa: ANN001
+                  owner: str | None = None) -> Source[FollowUpRow]:
+    bounds = {**view_range(view, today), "owner": owner}
 
     def cells(row: FollowUpRow) -> list[str]:
         due = short_date(row.due_on, today)  # "2 Nov 2025": another year goes without its weekday
@@ -78,7 +79,7 @@ def agenda_source(services, view: str, today: date) -> Source[FollowUpRow]:  # n
     )
 
 
-class AgendaScreen(FollowUpKeys, Section):
+class AgendaScreen(FollowUpKeys, OwnerFilter, Section):
     help_title = "Agenda"
     DEFAULT_CSS = """
     AgendaScreen #counts { height: 1; padding: 0 1; background: $panel; }
@@ -87,6 +88,7 @@ class AgendaScreen(FollowUpKeys, Section):
         Binding("v", "view", "View", id="agenda.view",
                 tooltip="Show all, overdue, today, this week, later (cycles)"),
         *FollowUpKeys.FOLLOW_UP_BINDINGS,
+        *OwnerFilter.OWNER_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -110,8 +112,10 @@ class AgendaScreen(FollowUpKeys, Section):
 
     def reload(self, *, keep_cursor: bool = True) -> None:
         services = self.app.services
-        self.table.set_source(agenda_source(services, self.view, self.app.today), keep_cursor=keep_cursor)
-        self.app.run_db(agenda_counts, services, then=self._counted, group="agenda-counts",
+        whose = self.app.whose
+        self.table.set_source(agenda_source(services, self.view, self.app.today, whose),
+                              keep_cursor=keep_cursor)
+        self.app.run_db(agenda_counts, services, whose, then=self._counted, group="agenda-counts",
                         exclusive=True)
 
     def _counted(self, counts: dict[str, int]) -> None:
@@ -122,7 +126,8 @@ class AgendaScreen(FollowUpKeys, Section):
                 text.append(" · ")
             style = "bold reverse" if view == self.view else ("red" if view == "overdue" and counts[view] else "")
             text.append(f"{VIEW_LABEL[view]} {counts[view]:,}", style=style)
-        text.append(f" · showing {VIEW_LABEL[self.view]} (v changes)", style="dim")
+        text.append(f" · showing {VIEW_LABEL[self.view]} (v changes) · {self.app.whose_label()} (u)",
+                    style="dim")
         self.query_one("#counts", Static).update(text)
 
     def action_view(self) -> None:

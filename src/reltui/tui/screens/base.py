@@ -64,6 +64,8 @@ class Section(Screen):
         self._seen_version = self.app.data_version
         self._deferred: Callable[[], None] | None = None
         self.watch(self.app, "data_version", self._version_changed, init=False)
+        if isinstance(self, OwnerFilter):
+            self.watch(self.app, "whose", self._whose_changed, init=False)
         self.reload()
 
     def _version_changed(self, version: int) -> None:
@@ -102,6 +104,19 @@ class Section(Screen):
 
     def current_party(self) -> PartyRef | None:
         return None
+
+
+class OwnerFilter:
+    """Whose parties a section shows: `u` cycles everyone's -> mine -> each colleague's, one
+    choice for the app session (`app.whose`); the screen reloads when it changes."""
+
+    OWNER_BINDINGS = [
+        Binding("u", "app.cycle_owner", "Whose", id="filter.whose",
+                tooltip="Everyone's, mine, each colleague's parties (cycles; kept across screens)"),
+    ]
+
+    def _whose_changed(self, whose: str | None) -> None:
+        self.reload()
 
 
 class FollowUpKeys:

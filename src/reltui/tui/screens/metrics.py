@@ -435,6 +435,8 @@ class MetricsScreen(Screen):
         Binding("0", "today", "Reset", id="metrics.today", show=False,
                 tooltip="Back to the 12 months ending today"),
         Binding("r", "reload", "Reload", id="metrics.reload", show=False, tooltip="Compute again"),
+        Binding("u", "app.cycle_owner", "Whose", id="filter.whose",
+                tooltip="Everyone's, mine, each colleague's parties (cycles; kept across screens)"),
     ]
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:  # noqa: A002
@@ -474,6 +476,7 @@ class MetricsScreen(Screen):
         self._layout(self.size.width)
         self._version = self.app.data_version
         self.watch(self.app, "data_version", self._data_changed, init=False)
+        self.watch(self.app, "whose", lambda _whose: self.reload(), init=False)
         self.query_one(FigureCard).focus()
         self.reload()
 
@@ -491,7 +494,7 @@ class MetricsScreen(Screen):
     def reload(self) -> None:
         assert self.period is not None
         self._bar("computing…")
-        self.app.run_db(_compute, self.app.services, self.period, self.segment,
+        self.app.run_db(_compute, self.app.services, self.period, self.segment, self.app.whose,
                         then=self._show, group="metrics", exclusive=True)
 
     def _bar(self, status: str = "") -> None:
@@ -502,7 +505,7 @@ class MetricsScreen(Screen):
         span = f"{months} months" if months else f"{p.days} days"
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{p.start.isoformat()} – {p.end.isoformat()}", style="bold")
-        text.append(f" ({span}) · {SEGMENT_LABEL[self.segment]}")
+        text.append(f" ({span}) · {SEGMENT_LABEL[self.segment]} · {self.app.whose_label()}")
         previous = p.previous()
         text.append(f" · vs {previous.start.isoformat()} – {previous.end.isoformat()}", style="dim")
         if status:
@@ -511,7 +514,8 @@ class MetricsScreen(Screen):
 
     def _show(self, current) -> None:  # noqa: ANN001
         """This period's figures, at once; the previous period's follow for the changes."""
-        if current.period != self.period or current.segment != self.segment:
+        if current.period != self.period or current.segment != self.segment \
+                or current.owner != self.app.whose:
             return  # an answer to an older question
         self.result, self.previous = current, None
         self._bar("comparing with the previous period…")
@@ -523,7 +527,7 @@ class MetricsScreen(Screen):
         if current is not self.result:
             return  # another period or segment came meanwhile
         before = current.period.previous()
-        self.app.run_db(_compute, self.app.services, before, self.segment,
+        self.app.run_db(_compute, self.app.services, before, self.segment, current.owner,
                         then=self._show_previous, group="metrics", exclusive=True)
         if not self._charts_mounted:
             self._charts_mounted = True
@@ -533,7 +537,8 @@ class MetricsScreen(Screen):
     def _show_previous(self, previous) -> None:  # noqa: ANN001
         current = self.result
         if current is None or previous.period != current.period.previous() \
-                or previous.segment != self.segment or current.period != self.period:
+                or previous.segment != self.segment or current.period != self.period \
+                or previous.owner != current.owner:
             return
         self.previous = previous
         self._bar()
@@ -648,7 +653,7 @@ class MetricsScreen(Screen):
             return
         if self.period is None:
             return
-        self.app.run_db(_drill, figure, self.app.services, self.period, self.segment,
+        self.app.run_db(_drill, figure, self.app.services, self.period, self.segment, self.app.whose,
                         then=self._show_detail, group="metrics-detail", exclusive=True)
 
     def _show_detail(self, detail) -> None:  # noqa: ANN001
@@ -661,15 +666,17 @@ class MetricsScreen(Screen):
 
 # -- worker functions (run in a thread) -------------------------------------------------------------
 
-def _compute(services, period: Period, segment: Segment):  # noqa: ANN001, ANN202
-    """One period's metrics (the screen asks for this one, then the one before it)."""
+def _compute(services, period: Period, segment: Segment, owner: str | None = None):  # noqa: ANN001, ANN202
+    """One period's metrics (the screen asks for this one, then the one before it), over
+    `owner`'s parties (None: everyone's)."""
     from reltui.services.metrics import compute_metrics
 
-    return compute_metrics(services, period.start, period.end, segment)
+    return compute_metrics(services, period.start, period.end, segment, owner=owner)
 
 
-def _drill(figure: str, services, period: Period, segment: Segment):  # noqa: ANN001, ANN202
+def _drill(figure: str, services, period: Period, segment: Segment,  # noqa: ANN001, ANN202
+           owner: str | None = None):
     from reltui.services.metrics import drill_down
 
-    return drill_down(figure, services, period.start, period.end, segment, limit=500)
+    return drill_down(figure, services, period.start, period.end, segment, limit=500, owner=owner)
 

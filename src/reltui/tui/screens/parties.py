@@ -16,7 +16,7 @@ from reltui.domain.metrics import TIERS
 from reltui.domain.money import format_money
 from reltui.domain.records import PartyRef, PartyRow
 from reltui.tui.safe import short_date
-from reltui.tui.screens.base import QuickFooter, Section
+from reltui.tui.screens.base import OwnerFilter, QuickFooter, Section
 from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 SORTS = ("name", "rung", "last_contact", "next_follow_up", "revenue")
@@ -47,13 +47,15 @@ class Query:
     status: str = "active"
     sort: str = "name"
     descending: bool = False
+    owner: str | None = None  # whose parties (the app's choice): None = everyone's
 
     def filters(self) -> dict:
         return {"search": self.search or None, "rung": self.rung, "kind": self.kind,
-                "tag": self.tag, "status": self.status}
+                "tag": self.tag, "status": self.status, "owner": self.owner}
 
-    def describe(self) -> str:
-        parts = [f"{self.status}"]
+    def describe(self, whose: str = "") -> str:
+        parts = [whose] if whose else []
+        parts.append(f"{self.status}")
         if self.rung:
             parts.append(f"rung {self.rung}")
         if self.kind:
@@ -130,7 +132,7 @@ def _cycle(values: tuple, current, *, with_none: bool = True):  # noqa: ANN001, 
     return options[(options.index(current) + 1) % len(options)]
 
 
-class PartiesScreen(Section):
+class PartiesScreen(OwnerFilter, Section):
     help_title = "Parties"
     AUTO_FOCUS = "#parties"  # the list, at once (not the search first, then the list)
     DEFAULT_CSS = """
@@ -154,6 +156,9 @@ class PartiesScreen(Section):
                 tooltip="Export the parties shown as vCard, CSV or iCalendar"),
         Binding("backspace", "clear_filters", "Clear", id="parties.clear", show=False,
                 tooltip="Clear the search and every filter"),
+        *OwnerFilter.OWNER_BINDINGS,
+        Binding("A", "app.assign_owner", "Assign", id="party.assign", show=False,
+                tooltip="Change the owner (point of contact) of the party under the cursor"),
     ]
 
     def __init__(self) -> None:
@@ -174,6 +179,9 @@ class PartiesScreen(Section):
         return self.query_one("#parties", VirtualTable)
 
     def reload(self) -> None:
+        if self.query_state.owner != self.app.whose:  # another owner chosen, here or elsewhere
+            self._apply(owner=self.app.whose)
+            return
         self.table.set_source(party_source(self.app.services, self.query_state, lambda: self.app.today),
                               keep_cursor=True)
 
@@ -192,7 +200,7 @@ class PartiesScreen(Section):
             text.append("counting… · ", style="dim")
         if self.query_state.search:
             text.append("matching the search · ")
-        text.append(self.query_state.describe(), style="dim")
+        text.append(self.query_state.describe(self.app.whose_label()), style="dim")
         self.query_one("#status", Static).update(text, layout=False)  # one line, whatever it says
 
     @on(VirtualTable.Loaded)

@@ -82,6 +82,7 @@ def profile_table(d: PartyDetail, today) -> Table:  # noqa: ANN001
     row("Terms", f"{d.payment_terms_days} days" if d.payment_terms_days is not None else None)
     row("Renewal", short_date(d.renewal_on) if d.renewal_on else None)
     row("Since", short_date(d.created_on))
+    row("Owner", d.owner or "nobody")
     return table
 
 
@@ -123,6 +124,8 @@ class PartyScreen(Section):
         Binding("x", "defect", "Defected", id="party.defect", tooltip="Mark as lost, with a reason"),
         Binding("w", "win_back", "Win back", id="party.win_back", tooltip="A defected party is back"),
         Binding("e", "edit", "Edit", id="party.edit", tooltip="Edit the profile"),
+        Binding("A", "app.assign_owner", "Owner", id="party.assign",
+                tooltip="Change the owner: the party's point of contact (known names offered)"),
         Binding("D", "delete", "Delete", id="party.delete",
                 tooltip="Delete the party and its history (asks first, says what goes)"),
     ]

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from reltui.domain.records import ColdParty, DatedParty, FollowUpRow, PartyRef, TodayView
 from reltui.domain.text import for_terminal
 from reltui.tui.safe import due_label, safe_text, short_date
-from reltui.tui.screens.base import FollowUpKeys, Section, follow_up_party
+from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, Section, follow_up_party
 
 WELCOME = """\
 Welcome to reltui: a relationship book for one person, kept in a file on this machine.
@@ -54,11 +54,12 @@ class Line:
 TODAY_LIMIT = 200  # lines per section; a full section is shown as "200+"
 
 
-def load_today(services) -> tuple[TodayView, int]:  # noqa: ANN001 - runs in a worker
-    return services.today_view(limit=TODAY_LIMIT), services.count_parties()
+def load_today(services, owner: str | None = None) -> tuple[TodayView, int]:  # noqa: ANN001 - a worker
+    """Today for `owner`'s parties (None: everyone's), and how many parties the book has."""
+    return services.today_view(limit=TODAY_LIMIT, owner=owner), services.count_parties()
 
 
-class TodayScreen(FollowUpKeys, Section):
+class TodayScreen(FollowUpKeys, OwnerFilter, Section):
     help_title = "Today"
     DEFAULT_CSS = """
     TodayScreen #summary { height: auto; padding: 0 1; background: $panel; }
@@ -70,6 +71,7 @@ class TodayScreen(FollowUpKeys, Section):
     BINDINGS = [
         Binding("enter", "open", "Open", id="today.open", tooltip="Open the party of this line"),
         *FollowUpKeys.FOLLOW_UP_BINDINGS,
+        *OwnerFilter.OWNER_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -88,8 +90,8 @@ class TodayScreen(FollowUpKeys, Section):
         yield Footer(compact=True)
 
     def reload(self) -> None:
-        self.app.run_db(load_today, self.app.services, then=self.when_shown(self._show), group="today",
-                        exclusive=True)
+        self.app.run_db(load_today, self.app.services, self.app.whose, then=self.when_shown(self._show),
+                        group="today", exclusive=True)
 
     def _show(self, result: tuple[TodayView, int]) -> None:
         view, parties = result
@@ -139,6 +141,7 @@ class TodayScreen(FollowUpKeys, Section):
     def _summary(self, view: TodayView, parties: int) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{view.today:%A} {view.today.day} {view.today:%B %Y}", style="bold")
+        text.append(f" · {self.app.whose_label()}")  # whose parties (u changes it)
         for count, label, style in ((len(view.overdue), "overdue", "red"),
                                     (len(view.due_today), "due today", ""),
                                     (len(view.birthdays), "birthdays", ""),
