@@ -23,7 +23,8 @@ from reltui.domain.enums import (
     Repeat,
     Rung,
 )
-from reltui.domain.errors import ReltuiError
+from reltui.domain.errors import EditConflict, ReltuiError
+from reltui.domain.merge import FIELD_LABELS
 from reltui.domain.money import parse_money
 from reltui.domain.records import FollowUpRow, PartyDetail, PartyIn, PartyRef
 from reltui.domain.text import for_terminal
@@ -82,6 +83,9 @@ class PartyForm(Form):
         super().__init__()
         self.detail = detail
         self.form_title = f"Edit {for_terminal(detail.name)}" if detail else "New party"
+        # the profile as opened: saving merges with what was saved elsewhere since
+        self.base = detail.to_input() if detail else None
+        self.kept_before: tuple[str, ...] = ()  # their changes a settled conflict already kept
 
     def fields(self) -> Sequence[Field]:
         d = self.detail
@@ -140,7 +144,7 @@ class PartyForm(Form):
         )
         return data, values["referred_by"].strip()
 
-    def commit(self, services, payload: tuple[PartyIn, str]) -> int:  # noqa: ANN001
+    def commit(self, services, payload: tuple[PartyIn, str]) -> tuple[int, tuple[str, ...]]:  # noqa: ANN001
         data, referred_by = payload
         if referred_by:
             if self.detail and self.detail.referred_by and referred_by == self.detail.referred_by.name:
@@ -149,12 +153,42 @@ class PartyForm(Form):
                 referrer = services.resolve_party(referred_by).id
             data = PartyIn(**{**data.__dict__, "referred_by_id": referrer})
         if self.detail is None:
-            return services.add_party(data)
-        services.edit_party(self.detail.id, data, expected_updated_at=self.detail.updated_at)
-        return self.detail.id
+            return services.add_party(data), ()
+        self.kept_before = ()
+        return self.detail.id, services.edit_party(self.detail.id, data, base=self.base)
 
-    def done(self, party_id: int) -> str:
-        return "Saved." if self.detail else "Party added."
+    def _retry(self, services, data: PartyIn, base: PartyIn) -> tuple[int, tuple[str, ...]]:  # noqa: ANN001
+        """Save a settled conflict, merged again against the profile stored when it was found."""
+        return self.detail.id, services.edit_party(self.detail.id, data, base=base)
+
+    def _refused(self, error: ReltuiError) -> None:
+        if not isinstance(error, EditConflict):
+            super()._refused(error)
+            return
+        from reltui.tui.modals.conflict import ConflictModal
+
+        def settled(data: PartyIn | None) -> None:
+            if data is None:
+                self.show_error("Not saved: it changed elsewhere too; ctrl+s asks again.")
+                return
+            self.show_error("")
+            self.kept_before = error.merge.kept
+            self.app.run_db(self._retry, self.app.services, data, error.current, then=self._saved,
+                            on_error=self._refused, group="form-save", exclusive=True)
+
+        self.app.push_screen(ConflictModal(error), settled)
+
+    def finished(self, result: tuple[int, tuple[str, ...]]) -> int:
+        return result[0]
+
+    def done(self, result: tuple[int, tuple[str, ...]]) -> str:
+        if self.detail is None:
+            return "Party added."
+        kept = [FIELD_LABELS[f] for f in dict.fromkeys((*self.kept_before, *result[1]))]
+        if not kept:
+            return "Saved."
+        fields = kept[0] if len(kept) == 1 else f"{', '.join(kept[:-1])} and {kept[-1]}"
+        return f"Saved; kept the {fields} changed elsewhere."
 
 
 # -- a contact -------------------------------------------------------------------------------
