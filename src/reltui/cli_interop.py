@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 EXIT_OK = 0
+EXIT_COPY_DIFFERS = 1
 
 
 def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -49,6 +50,12 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace a book that has data (a copy of it is kept beside it first)")
 
+    p = command("copy", "copy a whole book to another database (SQLite <-> PostgreSQL), checked "
+                        "table by table", cmd_copy)
+    p.add_argument("src", metavar="SRC", help="a book file or database URL (postgresql://...)")
+    p.add_argument("dest", metavar="DEST", help="a new book file or an empty database")
+    p.add_argument("--force", action="store_true", help="replace whatever DEST holds")
+
 
 # -- progress --------------------------------------------------------------------------------
 
@@ -56,7 +63,8 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
 class _Bar:
     """A rich progress bar on stderr, started only once an import proves long."""
 
-    PHASES = {"reading": "reading", "checking": "checking", "writing": "writing"}
+    PHASES = {"reading": "reading", "checking": "checking", "writing": "writing",
+              "copying": "copying"}
 
     def __init__(self) -> None:
         self.progress = None
@@ -164,6 +172,28 @@ def cmd_backup(svc, args) -> int:  # noqa: ANN001
     return EXIT_OK
 
 
+def cmd_copy(_svc, args) -> int:  # noqa: ANN001
+    from reltui.domain.text import for_terminal as safe
+    from reltui.services.copying import copy_book
+
+    bar = _progress()
+    try:
+        summary = copy_book(args.src, args.dest, force=args.force, progress=bar)
+    finally:
+        if bar:
+            bar.stop()
+    _out(f"Copied {summary.rows:,} rows from {safe(summary.source)} to {safe(summary.dest)}.")
+    width = max(len(t.table) for t in summary.tables)
+    for t in summary.tables:
+        verdict = "same rows, same checksum" if t.ok else (
+            f"DIFFERENT: {t.source_rows:,} rows ({t.source_sum}) -> {t.copied_rows:,} ({t.copied_sum})")
+        _out(f"  {t.table:<{width}}  {t.copied_rows:>10,}  {verdict}")
+    if not summary.ok:
+        _out("The copy differs from the source (above); do not rely on it.")
+        return EXIT_COPY_DIFFERS
+    return EXIT_OK
+
+
 def cmd_restore(svc, args) -> int:  # noqa: ANN001
     from reltui.domain.text import for_terminal as safe
     from reltui.services.interop import restore_book
@@ -173,7 +203,7 @@ def cmd_restore(svc, args) -> int:  # noqa: ANN001
 
         target, store = args.db or default_db(), None
     else:
-        target, store = svc.store.path, svc.store
+        target, store = svc.store.path or svc.store.url, svc.store
     summary = restore_book(target, args.src, force=args.force, store=store)
     _out(f"Restored {safe(summary.path)} from {safe(summary.source)} ({summary.kind}, "
          f"{summary.parties:,} parties).")

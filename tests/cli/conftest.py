@@ -23,9 +23,10 @@ class Result:
 
 
 @pytest.fixture
-def reltui(tmp_path):
-    """Run `python -m reltui ARGS` in a subprocess against a book in tmp_path."""
-    book = tmp_path / "book.db"
+def reltui(tmp_path, book_target):
+    """Run `python -m reltui ARGS` in a subprocess against a book in tmp_path (or on the
+    test server: see tests/conftest.py)."""
+    book = book_target
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELTUI_")}
     env["PYTHONPATH"] = str(SRC)
     env["HOME"] = str(tmp_path / "home")

@@ -13,16 +13,16 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
-def book(tmp_path):
-    """Services over a fresh file book, 'now' frozen at 2026-11-22 10:30."""
-    store = open_store(tmp_path / "book.db")
+def book(book_factory):
+    """Services over a fresh book, 'now' frozen at 2026-11-22 10:30."""
+    store = open_store(book_factory("book"))
     yield Services(store, clock=lambda: NOW)
     store.close()
 
 
 @pytest.fixture
-def other_book(tmp_path):
-    store = open_store(tmp_path / "other.db")
+def other_book(book_factory):
+    store = open_store(book_factory("other"))
     yield Services(store, clock=lambda: NOW)
     store.close()
 

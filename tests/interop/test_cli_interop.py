@@ -15,14 +15,15 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture
-def reltui(tmp_path):
+def reltui(tmp_path, book_target):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELTUI_")}
     env.update(PYTHONPATH=str(SRC), HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "data"))
 
-    def run(*args: str, db: Path = tmp_path / "book.db"):
+    def run(*args: str, db: Path | str = book_target):
         return subprocess.run([sys.executable, "-m", "reltui", *args, "--db", str(db)],
                               capture_output=True, text=True, env=env, timeout=120)
 
+    run.book = book_target
     return run
 
 
@@ -81,7 +82,9 @@ def test_backup_and_restore(reltui, tmp_path):
     restored = reltui("restore", str(backup), "--force")
     assert restored.returncode == 0, restored.stderr
     assert "Extra Person" not in reltui("list").stdout and "Mateo Silva" in reltui("list").stdout
-    kept = list(tmp_path.glob("book.before-restore-*.db"))
+    # the book as it was: beside a book file; for a book on a server, in the data directory
+    folder = tmp_path if isinstance(reltui.book, Path) else tmp_path / "data" / "reltui"
+    kept = list(folder.glob("*before-restore-*.db"))
     assert len(kept) == 1 and mode(kept[0]) == 0o600
     fresh = reltui("restore", str(backup), db=tmp_path / "new.db")  # an empty book needs no --force
     assert fresh.returncode == 0 and "Mateo" in reltui("list", db=tmp_path / "new.db").stdout

@@ -191,12 +191,18 @@ def test_search_index_matches_what_the_triggers_keep(book):
     import_file(book, DATA / "apple_v3.vcf")
     import_file(book, DATA / "google.csv")
     with book.store.write() as conn:
-        before = conn.exec_driver_sql("SELECT rowid, * FROM party_search ORDER BY rowid").all()
-        conn.exec_driver_sql("UPDATE contact_point SET position = position")  # triggers recompute
-        conn.exec_driver_sql("UPDATE party_search SET tags = coalesce((SELECT group_concat(tag, ' ') "
-                             "FROM party_tag WHERE party_id = party_search.rowid), '')")
-        after = conn.exec_driver_sql("SELECT rowid, * FROM party_search ORDER BY rowid").all()
-    assert before == after
+        if book.store.dialect_name == "postgresql":  # each entry as store.postgres computes it
+            stale = conn.exec_driver_sql("SELECT count(*) FROM party p LEFT JOIN party_search s"
+                                         " ON s.party_id = p.id WHERE s.doc IS DISTINCT FROM"
+                                         " reltui_search_doc(p.id)").scalar_one()
+            assert stale == 0
+        else:
+            before = conn.exec_driver_sql("SELECT rowid, * FROM party_search ORDER BY rowid").all()
+            conn.exec_driver_sql("UPDATE contact_point SET position = position")  # triggers recompute
+            conn.exec_driver_sql("UPDATE party_search SET tags = coalesce((SELECT group_concat(tag, ' ') "
+                                 "FROM party_tag WHERE party_id = party_search.rowid), '')")
+            after = conn.exec_driver_sql("SELECT rowid, * FROM party_search ORDER BY rowid").all()
+            assert before == after
     assert [p.name for p in book.list_parties(search="northwind")] == ["Chidi Okafor"]
     assert [p.name for p in book.list_parties(search="coffee")] == ["Chidi Okafor"]
     assert [p.name for p in book.list_parties(search="7700")] == ["Amara Nwosu"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from interop_helpers import DATA, by_name
 
 from reltui.domain.dates import Birthday
@@ -34,8 +35,8 @@ def test_apple_groups_labels_and_year_less_birthday(book):
     assert chidi.notes == "Prefers email.\nOrders quarterly, usually in March."
     assert chidi.tags == ("coffee", "wholesale")
     with book.store.read() as conn:
-        labels = dict(conn.exec_driver_sql(
-            "SELECT value, label FROM contact_point WHERE party_id = ?", (chidi.id,)).all())
+        labels = dict(conn.execute(text(
+            "SELECT value, label FROM contact_point WHERE party_id = :p"), {"p": chidi.id}).all())
     assert labels == {"chidi@northwind.example": "other", "+1 (202) 555-0187": "desk",
                       "+1 202 555 0111": "mobile"}
     harbour = by_name(book, "Harbour Lights")

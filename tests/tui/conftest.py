@@ -12,8 +12,8 @@ from reltui.store import open_store
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_store(tmp_path / "book.db")
+def store(book_target):
+    store = open_store(book_target)
     yield store
     store.close()
 

@@ -313,7 +313,7 @@ async def test_palette_finds_a_party_and_a_screen(svc, book):
         assert isinstance(app.screen, AgendaScreen)
 
 
-async def test_another_process_writing_the_book_shows_up(svc, book, tmp_path):
+async def test_another_process_writing_the_book_shows_up(svc, book, book_target):
     from reltui.store import open_store
 
     app = make_app(svc, poll_seconds=0.1)
@@ -321,7 +321,7 @@ async def test_another_process_writing_the_book_shows_up(svc, book, tmp_path):
         await settle(app, pilot)
         await press(app, pilot, "p")
         assert app.screen.query_one(VirtualTable).total == 3
-        other = open_store(tmp_path / "book.db")  # a second connection, as another terminal has
+        other = open_store(book_target)  # a second connection, as another terminal has
         try:
             add(Services(other, clock=lambda: NOW), "Written Elsewhere")
         finally:

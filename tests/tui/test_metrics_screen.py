@@ -37,8 +37,8 @@ class Host(ReltuiApp):
 
 
 @pytest.fixture
-def svc(tmp_path):
-    store = open_store(tmp_path / "book.db")
+def svc(book_target):
+    store = open_store(book_target)
     yield Services(store, clock=lambda: NOW)
     store.close()
 

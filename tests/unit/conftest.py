@@ -11,8 +11,8 @@ NOW = datetime(2026, 11, 22, 10, 30)
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "book.db"
+def db_path(book_target):
+    return book_target
 
 
 @pytest.fixture

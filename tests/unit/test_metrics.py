@@ -456,6 +456,7 @@ def test_parallel_reads_give_the_same_figures_and_fall_back_after_a_write(book, 
     assert after["revenue"] == one["revenue"] + 1000
 
 
+@pytest.mark.sqlite_only  # reads SQLite's query plans
 @pytest.mark.parametrize("segment", ["all", "b2c"])
 def test_follow_up_and_step_counts_read_indexes_alone(store, segment):
     """Schema 4's indexes carry every column these counts read: no table row is fetched

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from reltui.domain.dates import Birthday
 from reltui.domain.enums import Kind, PartyType, Rung
@@ -88,9 +89,9 @@ def test_edit_keeps_the_labels_of_contact_points_that_stay(svc):
     svc.edit_party(party_id, PartyIn(name="Ann", emails=("ANN@work.example", "new@example.com"),
                                      phones=("+1 555-0100",)))
     with svc.store.read() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT kind, value, label FROM contact_point WHERE party_id = ? ORDER BY position",
-            (party_id,)).all()
+        rows = conn.execute(text(
+            "SELECT kind, value, label FROM contact_point WHERE party_id = :p ORDER BY position"),
+            {"p": party_id}).all()
     assert [tuple(r) for r in rows] == [
         ("email", "ANN@work.example", "work"),  # same address, as now typed, label kept
         ("email", "new@example.com", None),

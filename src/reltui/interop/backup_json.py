@@ -1,8 +1,8 @@
 """reltui's JSON backup: every table, every row, with a format version.
 
-Layout (format_version 1)::
+Layout (format_version 2)::
 
-    {"format": "reltui-backup", "format_version": 1, "schema_version": 2,
+    {"format": "reltui-backup", "format_version": 2, "schema_version": 5,
      "written_at": "2026-11-22T10:30:00", "app": "reltui 0.1.0",
      "tables": {"setting": {"columns": ["key", "value"], "rows": [["date_order", "dmy"]]},
                 "party": {"columns": [...], "rows": [[...], ...]}, ...}}
@@ -12,6 +12,10 @@ Tables come in dependency order (models.TABLES); dates are ISO 8601
 cents, exactly as the columns hold them.  The search index and the generated
 `rung_level` column are derived and not written.  A reader checks every value
 against its column's type before anything touches the book.
+
+Format version 2 (schema version 5) adds who: `party.owner` and `made_by` on the
+history tables.  A version 1 backup still reads: those columns come back empty
+(unassigned, made by someone unknown).
 """
 
 from __future__ import annotations
@@ -25,11 +29,15 @@ from sqlalchemy import Connection, Table, select
 
 from reltui.domain.dates import Birthday
 from reltui.domain.errors import InvalidInput
+from reltui.domain.text import iso_value
 from reltui.interop.common import Record
 from reltui.store.models import TABLES
 
 FORMAT = "reltui-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# the columns each format version added: a backup of an older version lacks them (NULL)
+ADDED_IN = {2: {"party": {"owner"}, **{name: {"made_by"} for name in (
+    "rung_step", "interaction", "follow_up", "purchase", "feedback", "defection")}}}
 BATCH = 5000
 
 
@@ -41,12 +49,17 @@ def columns_of(table: Table) -> list[str]:
     return [c.name for c in table.columns if c.computed is None]
 
 
-def _out(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return value
+plain = iso_value  # a column's value as the backup writes it (the same from every engine)
+
+
+def table_rows(conn: Connection, table: Table) -> Iterator[list]:
+    """Every row of a table as plain values (columns_of order), in primary-key order,
+    read in batches."""
+    key = table.primary_key.columns.values()
+    result = conn.execution_options(yield_per=BATCH).execute(
+        select(*[table.c[c] for c in columns_of(table)]).order_by(*key))
+    for row in result:
+        yield [plain(v) for v in row]
 
 
 def write_backup(conn: Connection, fh: IO[str], *, app: str, schema_version: int,
@@ -58,13 +71,10 @@ def write_backup(conn: Connection, fh: IO[str], *, app: str, schema_version: int
     fh.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "tables": {')
     for t_index, table in enumerate(tables()):
         cols = columns_of(table)
-        key = table.primary_key.columns.values()
         fh.write(("," if t_index else "") + f'\n "{table.name}": {{"columns": {json.dumps(cols)}, "rows": [')
         n = 0
-        result = conn.execution_options(yield_per=BATCH).execute(
-            select(*[table.c[c] for c in cols]).order_by(*key))
-        for row in result:
-            fh.write(("," if n else "") + "\n  " + json.dumps([_out(v) for v in row], ensure_ascii=False))
+        for row in table_rows(conn, table):
+            fh.write(("," if n else "") + "\n  " + json.dumps(row, ensure_ascii=False))
             n += 1
         fh.write("]}")
         counts[table.name] = n
@@ -91,7 +101,7 @@ def load(data: bytes) -> dict[str, list[dict]]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InvalidInput("This JSON file is not a reltui backup.")
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in range(1, FORMAT_VERSION + 1):
         raise InvalidInput(f"This backup has format version {version!r}; this reltui reads version "
                            f"{FORMAT_VERSION}. Upgrade reltui to read it.")
     raw_tables = doc.get("tables")
@@ -103,19 +113,22 @@ def load(data: bytes) -> dict[str, list[dict]]:
         raise InvalidInput(f"The backup has tables this reltui does not know: {', '.join(sorted(unknown))}.")
     out: dict[str, list[dict]] = {}
     for name, table in known.items():
-        section = raw_tables.get(name, {"columns": columns_of(table), "rows": []})
+        later = {c for v in range(version + 1, FORMAT_VERSION + 1) for c in ADDED_IN[v].get(name, ())}
+        expected = [c for c in columns_of(table) if c not in later]
+        section = raw_tables.get(name, {"columns": expected, "rows": []})
         if not isinstance(section, dict) or not isinstance(section.get("rows"), list):
             raise InvalidInput(f"The backup's {name} table is malformed.")
         cols = section.get("columns")
-        if cols != columns_of(table):
+        if cols != expected:
             raise InvalidInput(f"The backup's {name} table has other columns than this reltui's.")
         types = [(c, table.c[c].type.python_type, table.c[c].nullable) for c in cols]
         rows = []
         for i, values in enumerate(section["rows"], 1):
             if not isinstance(values, list) or len(values) != len(cols):
                 raise InvalidInput(f"{name} row {i:,}: expected {len(cols)} values.")
-            rows.append({c: _typed(v, kind, nullable, name, i, c)
-                         for (c, kind, nullable), v in zip(types, values)})
+            rows.append({**dict.fromkeys(later),
+                         **{c: _typed(v, kind, nullable, name, i, c)
+                            for (c, kind, nullable), v in zip(types, values)}})
         out[name] = rows
     return out
 
@@ -183,6 +196,7 @@ def records(data: dict[str, list[dict]]) -> Iterator[Record]:
         record.payment_terms_days = row["payment_terms_days"]
         record.renewal_on = row["renewal_on"].isoformat() if row["renewal_on"] else None
         record.rung = row["rung"]
+        record.owner = row["owner"]
         record.ref = str(row["id"])
         record.referred_by_ref = None if row["referred_by_id"] is None else str(row["referred_by_id"])
         record.party_row = row

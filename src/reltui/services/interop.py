@@ -20,6 +20,7 @@ import gc
 import io
 import os
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from reltui import __version__
 from reltui.domain import text as txt
 from reltui.domain.enums import Kind, PartyType, Rung
-from reltui.domain.errors import InvalidInput, ReltuiError, StoreRefused
+from reltui.domain.errors import InvalidInput, ReltuiError, StoreRefused, StoreUnavailable
 from reltui.domain.money import from_cents
 from reltui.domain.records import PartyIn
 from reltui.interop import backup_json, csv_io, ical, vcard
@@ -44,9 +45,10 @@ from reltui.interop.common import (
     MAX_PROBLEMS_KEPT, Record, not_utf8_message, read_bytes, to_utf8,
 )
 from reltui.interop.detect import SQLITE_HEADER, detect, export_format
-from reltui.store import APPLICATION_ID, Store, open_store, rollups
+from reltui.services.reads import clean_name
+from reltui.store import APPLICATION_ID, Store, open_store, queries, rollups
 from reltui.store import migrations
-from reltui.store.engine import create_private_file
+from reltui.store.engine import copy_private, create_private_file
 from reltui.store.models import (
     ContactPoint, Defection, Feedback, FollowUp, Interaction, Party, PartyTag, Purchase,
     RungStep, Setting,
@@ -450,6 +452,7 @@ class _Plan:
                        payment_terms_days=record.payment_terms_days, renewal_on=renewal)
         values = self.svc.party_values(data)  # the same rules as the forms and the CLI
         values.pop("referred_by_id", None)
+        values["owner"] = clean_name(record.owner) if record.owner else None
         contacts = txt.contact_points(record.emails, record.phones)
         tags = txt.clean_tags(record.tags)
         rung = _token(Rung, record.rung or "prospect").value
@@ -583,7 +586,7 @@ class _Plan:
         def real(key: int | None) -> int | None:
             return None if key is None else ids.get(key, key)
 
-        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        queries.defer_foreign_keys(conn)
         # Contact points and tags go in before their parties, while the search index has no
         # row for their triggers to update; each party's insert trigger then writes its
         # search row whole, contacts and tags included: one index write per party.
@@ -592,8 +595,8 @@ class _Plan:
             pid = ids[p.key]
             contacts.extend({**c, "party_id": pid, "position": i} for i, c in enumerate(p.contacts))
             tags.extend({"party_id": pid, "tag": t} for t in p.tags)
-        _insert(conn, CP, contacts)
-        _insert(conn, TAG, tags)
+        insert_rows(conn, CP, contacts)
+        insert_rows(conn, TAG, tags)
         note = txt.clean(note, "note")[:200]
         rows, steps, history_ids = [], [], []
         for p in self.new:
@@ -601,24 +604,27 @@ class _Plan:
             row = {**p.values, "id": pid, "referred_by_id": real(p.referred_by), "rung": p.rung,
                    "rung_since": self.today, "created_on": self.today, "updated_at": self.now}
             kept = p.record.party_row
-            if kept:  # a party from a JSON backup keeps its dates and status
+            if kept:  # a party from a JSON backup keeps its dates and status, and its owner
                 for column in ("rung_since", "created_on", "updated_at", "defected_on"):
                     row[column] = kept[column] if kept[column] is not None or column == "defected_on" \
                         else row[column]
+            elif row["owner"] is None:  # a new contact from a file is whoever imports it
+                row["owner"] = self.svc.user
             if not p.history.get("rung_step"):
                 steps.append({"party_id": pid, "from_rung": None, "to_rung": p.rung,
-                              "on_date": row["rung_since"], "note": note})
+                              "on_date": row["rung_since"], "note": note, "made_by": self.svc.user})
             if p.history:
                 history_ids.append(pid)
             rows.append(row)
             if len(rows) >= BATCH:
-                _insert(conn, P, rows, P.c.id)
+                insert_rows(conn, P, rows, P.c.id)
                 advance(BATCH)
                 rows = []
-        _insert(conn, P, rows, P.c.id)
+        insert_rows(conn, P, rows, P.c.id)
         advance(len(rows))
+        queries.ids_written(conn)
         for start in range(0, len(steps), BATCH):
-            _insert(conn, STEP, steps[start:start + BATCH])
+            insert_rows(conn, STEP, steps[start:start + BATCH])
             advance(min(BATCH, len(steps) - start))
         for p in self.new:
             self._write_history(ids[p.key], p.history, HISTORY_TABLES)
@@ -660,7 +666,7 @@ def _merge_values(current: dict, incoming: dict, changes: dict) -> list[str]:
     for column, label in (("organisation", "organisation"), ("address", "address"),
                           ("birthday_month", "birthday"), ("source", "source"),
                           ("cadence_days", "cadence"), ("payment_terms_days", "payment terms"),
-                          ("renewal_on", "renewal")):
+                          ("renewal_on", "renewal"), ("owner", "owner")):
         if current.get(column) in (None, "") and incoming.get(column) not in (None, ""):
             if column == "birthday_month":
                 for c in ("birthday_month", "birthday_day", "birthday_year"):
@@ -677,7 +683,7 @@ def _merge_values(current: dict, incoming: dict, changes: dict) -> list[str]:
     return said
 
 
-def _insert(conn: Connection, table, rows: list[dict], key=None) -> None:  # noqa: ANN001
+def insert_rows(conn: Connection, table, rows: list[dict], key=None) -> None:  # noqa: ANN001
     """Insert dict rows with multi-row INSERT ... VALUES statements at the driver level.
 
     The values go through the same bind processors SQLAlchemy would apply (dates and
@@ -696,7 +702,8 @@ def _insert(conn: Connection, table, rows: list[dict], key=None) -> None:  # noq
         processors.append(process)
     per_statement = max(1, 30_000 // len(columns))
     quoted = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
-    one = "(" + ", ".join("?" * len(columns)) + ")"
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"  # psycopg: format/pyformat
+    one = "(" + ", ".join([mark] * len(columns)) + ")"
     head = f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({quoted}) VALUES "
     statements: dict[int, str] = {}
     get = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
@@ -742,14 +749,14 @@ def _restore_json(svc, path: str, tables: dict[str, list[dict]], *, dry_run: boo
 def _write_tables(conn: Connection, tables: dict[str, list[dict]], report: Progress) -> None:
     total = sum(len(rows) for rows in tables.values())
     done = 0
-    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    queries.defer_foreign_keys(conn)
     known = {t.name: t for t in backup_json.tables()}
 
     def put(name: str, rows: list[dict]) -> None:
         nonlocal done
         table = known[name]
         key = table.primary_key.columns.values()[0]
-        _insert(conn, table, rows, key)
+        insert_rows(conn, table, rows, key)
         done += len(rows)
         report("writing", done, total)
 
@@ -769,6 +776,7 @@ def _write_tables(conn: Connection, tables: dict[str, list[dict]], report: Progr
     put("party_tag", list(last_tag.values()))
     for name in backup_json.HISTORY:
         put(name, tables[name])
+    queries.ids_written(conn)
     rollups.refresh(conn)
 
 
@@ -938,6 +946,7 @@ def _csv_row(p: dict, names: dict[int, str], tiers: dict[int, str]) -> list:
         p["next_follow_up_on"].isoformat() if p["next_follow_up_on"] else "",
         p["purchase_count"], _money(p["revenue_cents"]), _money(p["cost_cents"]),
         _money((p["revenue_cents"] or 0) - (p["cost_cents"] or 0)), p["created_on"].isoformat(),
+        p["owner"] or "",
     ]
 
 
@@ -984,9 +993,32 @@ def backup_book(svc, dest: str | os.PathLike[str], *, force: bool = False) -> Ba
         raise InvalidInput(f"{target} already exists; give --force to replace it.")
     if not target.parent.is_dir():
         raise InvalidInput(f"The folder {target.parent} does not exist.")
-    svc.store.backup_to(target)
+    if svc.store.path is None:
+        copy_to_file(svc.store, target)  # a book on a server: a copy in a new SQLite file
+    else:
+        svc.store.backup_to(target)
     kind, parties = check_backup(target)
     return BackupSummary(str(target), target.stat().st_size, parties)
+
+
+def copy_to_file(store: Store, target: Path) -> None:
+    """A checked copy of a book that is not a file (on a server) in a new SQLite file,
+    made beside `target` and renamed onto it only once whole."""
+    from reltui.services.copying import copy_stores
+
+    part = target.with_name(f".{target.name}.{os.getpid()}.part")
+    for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
+        leftover.unlink(missing_ok=True)
+    copy = open_store(part)
+    try:
+        summary = copy_stores(store, copy)
+    finally:
+        copy.close()
+    if not summary.ok:
+        part.unlink(missing_ok=True)
+        raise StoreUnavailable("The copy did not match the book (rows were written meanwhile?); "
+                               "nothing was kept. Try again.")
+    os.replace(part, target)
 
 
 def check_backup(src: Path) -> tuple[str, int]:
@@ -1044,6 +1076,8 @@ def restore_book(target: str | os.PathLike[str], src: str | os.PathLike[str], *,
     kept beside it first.  `store` is the book already open at `target`, if any; it is
     closed here.
     """
+    if "://" in str(target) or (store is not None and store.path is None):
+        return _restore_server_book(target, Path(src).expanduser(), force=force, store=store)
     book = Path(target).expanduser()
     source = Path(src).expanduser()
     kind, parties = check_backup(source)
@@ -1068,15 +1102,7 @@ def restore_book(target: str | os.PathLike[str], src: str | os.PathLike[str], *,
             if kind == "SQLite backup":
                 _copy_into(store, source)
             else:
-                tables = backup_json.load(to_utf8(read_bytes(source), None)[0])
-                try:
-                    with store.write() as conn:
-                        for table in reversed(backup_json.tables()):
-                            conn.execute(delete(table))
-                        _write_tables(conn, tables, lambda *a: None)
-                except IntegrityError as exc:
-                    raise InvalidInput(f"The backup breaks a rule of the book ({exc.orig}); "
-                                       "nothing was changed.") from None
+                _replace_from_json(store, source)
         else:
             if not force:
                 raise InvalidInput(f"{damaged} Give --force to replace it with the backup "
@@ -1101,6 +1127,53 @@ def restore_book(target: str | os.PathLike[str], src: str | os.PathLike[str], *,
     reopened = open_store(book)  # brings an older backup's schema up to date
     reopened.close()
     return RestoreSummary(str(book), str(source), kind, parties, safety)
+
+
+def _replace_from_json(store: Store, source: Path) -> None:
+    """Every table of the book replaced by a JSON backup's, in one transaction."""
+    tables = backup_json.load(to_utf8(read_bytes(source), None)[0])
+    try:
+        with store.write() as conn:
+            for table in reversed(backup_json.tables()):
+                conn.execute(delete(table))
+            _write_tables(conn, tables, lambda *a: None)
+    except IntegrityError as exc:
+        raise InvalidInput(f"The backup breaks a rule of the book ({exc.orig}); "
+                           "nothing was changed.") from None
+
+
+def _restore_server_book(target: str, source: Path, *, force: bool,
+                         store: Store | None) -> RestoreSummary:
+    """Restore a book that lives on a server (PostgreSQL) from a backup file: one
+    transaction there; a book with data is kept first in a file in the data directory."""
+    from reltui.paths import data_dir
+    from reltui.services.copying import copy_stores
+
+    kind, parties = check_backup(source)
+    book = store or open_store(target)
+    safety = None
+    try:
+        if _rows_in(book):
+            if not force:
+                raise InvalidInput(f"{book.label} has data; restoring replaces all of it. Give --force "
+                                   "to go ahead (a copy of the book is kept in a file first).")
+            safety_path = data_dir(create=True) / f"before-restore-{datetime.now():%Y%m%d-%H%M%S}.db"
+            copy_to_file(book, safety_path)
+            safety = str(safety_path)
+        if kind == "SQLite backup":
+            with tempfile.TemporaryDirectory() as folder:  # the backup file itself stays as it is
+                upgraded = Path(folder) / "backup.db"
+                copy_private(source, upgraded)
+                backup = open_store(upgraded)  # brings an older backup's schema up to date
+                try:
+                    copy_stores(backup, book, force=True)
+                finally:
+                    backup.close()
+        else:
+            _replace_from_json(book, source)
+        return RestoreSummary(book.label, str(source), kind, parties, safety)
+    finally:
+        book.close()
 
 
 def _copy_into(store: Store, source: Path) -> None:

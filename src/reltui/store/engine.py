@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reltui.domain.errors import ReltuiError, StoreRefused, StoreUnavailable
+from reltui.domain.text import iso_value
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import URL, Connection, Engine
 
 APPLICATION_ID = 0x52454C54  # "RELT": marks a file as a reltui database
 BUSY_TIMEOUT_MS = 15_000
@@ -48,9 +49,10 @@ class Store:
     read-only paths (the command line's `due`) without it.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.dialect_name = "sqlite"
+    def __init__(self, path: Path | None, *, url: str | None = None) -> None:
+        self.path = path  # None for a book on a server
+        self.url = url  # a server's SQLAlchemy URL (password hidden in `label`)
+        self.dialect_name = "sqlite" if url is None else "postgresql"
         self._engine: Engine | None = None
         self._lock = threading.Lock()  # making the engine
         self._reader_lock = threading.Lock()  # one light read at a time on its connection
@@ -63,13 +65,29 @@ class Store:
         if self._engine is None:
             with self._lock:
                 if self._engine is None:
-                    self._engine = _sqlite_engine(self.path)
+                    if self.is_sqlite:
+                        self._engine = _sqlite_engine(self.path)
+                    else:
+                        self._engine = _postgres_engine(self.url)
         return self._engine
 
     @property
     def label(self) -> str:
         """Where the book lives, for messages and the title bar."""
+        if self.url is not None:  # postgresql://ann@db.example:5433/reltui (no password, no options)
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.url)
+            host = url.host or str(url.query.get("host", ""))
+            port = url.port or url.query.get("port")
+            return (f"postgresql://{url.username + '@' if url.username else ''}{host}"
+                    f"{f':{port}' if port else ''}/{url.database}")
         return str(self.path)
+
+    @property
+    def identity(self) -> str:
+        """What tells two books apart: the file, or the whole URL (its schema included)."""
+        return self.url if self.url is not None else str(self.path.resolve())
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,13 +99,17 @@ class Store:
         with _translate_errors(self):
             with self.engine.connect().execution_options(reltui_write=True) as conn:
                 with conn.begin():
+                    if not self.is_sqlite:
+                        from reltui.store import postgres
+
+                        postgres.begin_write(conn)
                     yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction: one consistent snapshot of the book."""
         with _translate_errors(self):
-            with self.engine.connect() as conn:
+            with self.engine.connect().execution_options(**self._read_options) as conn:
                 with conn.begin():
                     yield conn
 
@@ -107,11 +129,18 @@ class Store:
                 self._reader.execute("PRAGMA query_only = ON")
             return self._reader.execute(sql, dict(params or {})).fetchall()
 
+    @property
+    def _read_options(self) -> dict[str, Any]:
+        # PostgreSQL's default gives each statement its own snapshot; a read sees one
+        return {} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}
+
     def _rows_through_sqlalchemy(self, sql: str, params: Mapping[str, Any] | None) -> list[tuple]:
         from sqlalchemy import text
 
         with self.read() as conn:
-            return [tuple(row) for row in conn.execute(text(sql), dict(params or {}))]
+            # as SQLite's driver returns them: dates, times and moments as ISO text
+            return [tuple(iso_value(v) for v in row)
+                    for row in conn.execute(text(sql), dict(params or {}))]
 
     def backup_to(self, dest: Path) -> None:
         """A consistent copy of the live database through SQLite's online backup API."""
@@ -138,6 +167,8 @@ class Store:
 
         The TUI polls it to show what another terminal wrote, without a restart.
         """
+        if not self.is_sqlite:
+            return int(self.rows("SELECT value FROM meta WHERE key = 'changes'")[0][0])
         if self._watch is None:
             self._watch = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         return self._watch.execute("PRAGMA data_version").fetchone()[0]
@@ -197,15 +228,22 @@ def _operational_errors() -> tuple[type[Exception], ...]:
 
 
 def open_store(target: str | os.PathLike[str], *, upgrade: bool = True) -> Store:
-    """Open (creating if need be) a reltui database at a path or a SQLAlchemy URL."""
+    """Open (creating if need be) a reltui database at a path or a SQLAlchemy URL
+    (sqlite:///PATH, or postgresql://USER@HOST/DBNAME for a team's shared book)."""
     target_text = os.fspath(target)
     if "://" in target_text:
         from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
 
-        url = make_url(target_text)
+        try:
+            url = make_url(target_text)
+        except ArgumentError:
+            raise StoreRefused(f"{target_text!r} is not a database URL reltui can read.") from None
+        if url.get_backend_name() == "postgresql":
+            return _open_postgres(url.set(drivername="postgresql+psycopg"), upgrade=upgrade)
         if url.get_backend_name() != "sqlite":
             raise StoreRefused(
-                f"Only SQLite books are supported in this version (got {url.get_backend_name()})."
+                f"reltui keeps its book in SQLite or PostgreSQL (got {url.get_backend_name()})."
             )
         if not url.database or url.database == ":memory:":
             raise StoreRefused("An in-memory database would lose everything on exit; give a file.")
@@ -213,6 +251,69 @@ def open_store(target: str | os.PathLike[str], *, upgrade: bool = True) -> Store
     else:
         path = Path(target_text)
     return _open_sqlite(path.expanduser(), upgrade=upgrade)
+
+
+def _open_postgres(url: URL, *, upgrade: bool) -> Store:
+    """Open the book in a PostgreSQL database (the schema of the URL's search_path, if
+    given), creating its tables in an empty one."""
+    from sqlalchemy.exc import DBAPIError
+
+    from reltui.store import postgres
+
+    if not url.database:
+        raise StoreRefused("Name the database in the URL: postgresql://USER@HOST/DBNAME.")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreUnavailable("reltui needs the psycopg package to talk to PostgreSQL: "
+                               "pip install 'reltui[postgres]'.") from None
+    store = Store(None, url=url.render_as_string(hide_password=False))
+    try:
+        with _translate_errors(store):
+            with store.engine.connect() as conn:
+                version = postgres.current_version(conn)
+                if version == 0 and postgres.other_tables(conn):
+                    raise StoreRefused(f"{store.label} holds another program's tables; give reltui "
+                                       "a database (or schema) of its own. Nothing was changed.")
+        if version > postgres.latest():
+            raise StoreRefused(
+                f"{store.label} was written by a newer reltui (schema {version}, this one knows "
+                f"{postgres.latest()}); upgrade reltui to open it.")
+        if version < postgres.latest():
+            if version and not upgrade:
+                raise StoreRefused(f"{store.label} needs an upgrade from schema {version}.")
+            with _translate_errors(store), store.engine.begin() as conn:
+                postgres.lock_writes(conn)
+                # another reltui may have made or upgraded it before the lock was ours
+                version = postgres.current_version(conn)
+                if version < postgres.latest():
+                    postgres.apply_steps(conn, version)
+    except DBAPIError as exc:
+        store.close()
+        raise StoreUnavailable(f"Can't open {store.label}: {_first_line(exc.orig)}") from None
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return (str(exc or "").strip().splitlines() or ["the server refused"])[0]
+
+
+def _postgres_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    from reltui.store import postgres
+
+    # a small pool: one person's TUI and its workers
+    engine = create_engine(url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        postgres.load_numbers_as_sqlite_does(dbapi_connection)
+
+    return engine
 
 
 def _open_sqlite(path: Path, *, upgrade: bool) -> Store:

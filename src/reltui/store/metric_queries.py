@@ -5,6 +5,13 @@ query (or one page of a drill-down), never a row per party or per purchase.
 Engine-specific SQL lives here and nowhere else: date() arithmetic, unary `+`
 to steer SQLite's index choice, window functions, `count(DISTINCT CASE ...)`.
 
+The SQL is SQLite's. On PostgreSQL `_run` rewrites what is SQLite syntax alone
+(`LIMIT -1`, unary `+`, `INDEXED BY`, the temporary segment table) and the book's
+schema supplies SQLite's scalar functions with SQLite's meaning (store.postgres:
+substr and date() over dates, julianday, instr, two-argument max/min, sum of a
+truth value, group_concat). Flags are 0/1 integers or truth values, never mixed:
+a flag used as a condition is compared (`= 1`), which both engines read alike.
+
 Conventions:
 - dates are bound as ISO text ('2026-11-22'); DATETIME columns (interaction.at,
   party.last_contact_at) hold 'YYYY-MM-DD HH:MM:SS...' so `at < :e1` (the day
@@ -20,18 +27,22 @@ Conventions:
 - profit = revenue - cost, an unknown cost counting as 0.
 
 The segment fragments below are fixed strings chosen from SEGMENT_SQL, never
-user text.
+user text.  An owner narrows the party set too: `segment_scope` then puts the
+segment's parties of that owner (a bound value) in the temporary table, and the
+queries take the segment key SCOPED, which reads that table.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, CursorResult, text
 
 from reltui.store.migrations import KINDS
 
@@ -41,28 +52,44 @@ REASONS = ("price", "service", "quality", "competitor", "moved", "no-need", "oth
 # B2B is every kind but customer, spelled out so that SQLite can seek an index on kind
 _B2B_KINDS = ", ".join(k for k in KINDS.split(",") if k != "'customer'")
 SEGMENT_KINDS = {"b2c": "kind = 'customer'", "b2b": f"kind IN ({_B2B_KINDS})"}
-# party alias p
-SEGMENT_SQL = {"all": "1", **{k: f"p.{v}" for k, v in SEGMENT_KINDS.items()}}
 # The ids of a segment's parties, in a temporary table (one per connection) that
 # `segment_scope` fills once per computation: every query over a table with a
 # party_id column then probes it by rowid, instead of each building its own list.
 SEGMENT_TABLE = "temp.metric_segment"
+# the segment key of a party set narrowed to one owner: the parties in SEGMENT_TABLE
+SCOPED = "scoped"
+# party alias p
+SEGMENT_SQL = {"all": "TRUE", **{k: f"p.{v}" for k, v in SEGMENT_KINDS.items()},
+               SCOPED: f"p.id IN {SEGMENT_TABLE}"}
+
+
+def scope_key(segment: str, owner: str | None = None) -> str:
+    """The segment key the queries take for `segment` narrowed to `owner` (None: everyone's)."""
+    return segment if owner is None else SCOPED
 
 
 @contextmanager
-def segment_scope(conn: Connection, segment: str) -> Iterator[None]:
-    """Make `_seg_in` usable for `segment` inside the caller's transaction."""
-    if segment == "all":
-        yield
+def segment_scope(conn: Connection, segment: str, owner: str | None = None) -> Iterator[str]:
+    """Make `_seg_in` usable for `segment` inside the caller's transaction; with `owner` ("" for
+    the parties nobody owns) only that owner's parties count.  Yields `scope_key(...)`."""
+    if segment == "all" and owner is None:
+        yield segment
         return
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {SEGMENT_TABLE}")
-    conn.exec_driver_sql(f"CREATE TABLE {SEGMENT_TABLE} (id INTEGER PRIMARY KEY)")
+    where = [] if segment == "all" else [SEGMENT_KINDS[segment]]
+    params: dict[str, str] = {}
+    if owner == "":
+        where.append("owner IS NULL")
+    elif owner is not None:
+        where.append("owner = :owner")  # ix_party_owner
+        params["owner"] = owner
+    _run(conn, f"DROP TABLE IF EXISTS {SEGMENT_TABLE}")
+    _run(conn, f"CREATE TABLE {SEGMENT_TABLE} (id INTEGER PRIMARY KEY)")
     try:
-        conn.exec_driver_sql(
-            f"INSERT INTO {SEGMENT_TABLE} SELECT id FROM party WHERE {SEGMENT_KINDS[segment]}")
-        yield
+        _run(conn, f"INSERT INTO {SEGMENT_TABLE} SELECT id FROM party WHERE {' AND '.join(where)}",
+             params)
+        yield scope_key(segment, owner)
     finally:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {SEGMENT_TABLE}")
+        _run(conn, f"DROP TABLE IF EXISTS {SEGMENT_TABLE}")
 
 
 def _seg_in(segment: str, alias: str) -> str:
@@ -70,7 +97,7 @@ def _seg_in(segment: str, alias: str) -> str:
 
     The `+` keeps SQLite on the table's own date index, probing the segment's ids.
     """
-    return "1" if segment == "all" else f"+{alias}.party_id IN {SEGMENT_TABLE}"
+    return "TRUE" if segment == "all" else f"+{alias}.party_id IN {SEGMENT_TABLE}"
 
 
 # a rung's place on the ladder: its position in this string grows with the rung
@@ -87,6 +114,29 @@ def _year_before(col: str) -> str:
             f" ELSE date({col}, '-1 year') END)")
 
 
+_PG_REWRITES = [
+    (re.compile(r"\bLIMIT -1\b"), "OFFSET 0"),  # a subquery the planner must not flatten
+    (re.compile(r"\bINDEXED BY \w+"), ""),
+    (re.compile(r"(?<=[\s(])\+(?=[a-z_])"), ""),  # unary + (arithmetic is spaced: a + b)
+    (re.compile(r"\bIN temp\.(\w+)"), r"IN (SELECT id FROM pg_temp.\1)"),
+    (re.compile(r"\btemp\.(?=\w)"), "pg_temp."),
+]
+
+
+@lru_cache(maxsize=512)
+def _for_postgres(sql: str) -> str:
+    for pattern, replacement in _PG_REWRITES:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+def _run(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> CursorResult:
+    """Run one statement of this module's SQL on the connection's engine."""
+    if conn.dialect.name == "postgresql":
+        sql = _for_postgres(sql)
+    return conn.execute(text(sql), params or {})
+
+
 def _params(start: date, end: date, **more: Any) -> dict[str, Any]:
     return {"s": start.isoformat(), "e": end.isoformat(),
             "e1": (end + timedelta(days=1)).isoformat(), **more}
@@ -98,8 +148,8 @@ def read_settings(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
     if not keys:
         return {}
     marks = ", ".join(f":k{i}" for i in range(len(keys)))
-    rows = conn.execute(text(f"SELECT key, value FROM setting WHERE key IN ({marks})"),
-                        {f"k{i}": k for i, k in enumerate(keys)})
+    rows = _run(conn, f"SELECT key, value FROM setting WHERE key IN ({marks})",
+                {f"k{i}": k for i, k in enumerate(keys)})
     return {r[0]: r[1] for r in rows}
 
 
@@ -109,41 +159,42 @@ def read_settings(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
 # and at the end (d1).  Materialised once per statement; parties join it by id.
 _DD = """dd AS MATERIALIZED (
         SELECT party_id,
-               max(on_date <= :s AND (won_back_on IS NULL OR won_back_on > :s)) AS d0,
-               max(won_back_on IS NULL OR won_back_on > :e) AS d1
+               max(CASE WHEN on_date <= :s AND (won_back_on IS NULL OR won_back_on > :s)
+                        THEN 1 ELSE 0 END) AS d0,
+               max(CASE WHEN won_back_on IS NULL OR won_back_on > :e THEN 1 ELSE 0 END) AS d1
           FROM defection WHERE on_date <= :e GROUP BY party_id)"""
 _JOIN_DD = "LEFT JOIN dd ON dd.party_id = p.id"
 D0 = "coalesce(dd.d0, 0)"
 D1 = "coalesce(dd.d1, 0)"
 FP = "p.first_purchase_on"
-A0 = f"({FP} <= :s AND NOT {D0})"
-A1 = f"({FP} <= :e AND NOT {D1})"
+A0 = f"({FP} <= :s AND {D0} = 0)"
+A1 = f"({FP} <= :e AND {D1} = 0)"
 WON = f"({FP} > :s AND {FP} <= :e)"
 BOUGHT = f"({FP} <= :e)"
 ADDED = "(p.created_on BETWEEN :s AND :e)"
 REFERRED = "(p.referred_by_id IS NOT NULL)"
 # two or more purchases on or before the end; :all_in = 1 when no purchase is dated after
 # the end (the usual case: a period ending today), so purchase_count alone says it
-REP = ("(CASE WHEN p.purchase_count < 2 THEN 0 WHEN :all_in THEN 1"
-       " ELSE coalesce((SELECT b.on_date FROM purchase b WHERE b.party_id = p.id"
-       " ORDER BY b.on_date LIMIT 1 OFFSET 1) <= :e, 0) END)")
+REP = ("(CASE WHEN p.purchase_count < 2 THEN 0 WHEN :all_in = 1 THEN 1"
+       " WHEN (SELECT b.on_date FROM purchase b WHERE b.party_id = p.id"
+       " ORDER BY b.on_date LIMIT 1 OFFSET 1) <= :e THEN 1 ELSE 0 END)")
 # an interaction in the period; last_contact_at (the rollup) settles it unless the
 # last contact came after the period
 HELPED = ("(CASE WHEN p.last_contact_at IS NULL OR p.last_contact_at < :s THEN 0"
           " WHEN p.last_contact_at < :e1 THEN 1"
-          " ELSE EXISTS (SELECT 1 FROM interaction i WHERE i.party_id = p.id"
-          " AND i.at >= :s AND i.at < :e1) END)")
+          " WHEN EXISTS (SELECT 1 FROM interaction i WHERE i.party_id = p.id"
+          " AND i.at >= :s AND i.at < :e1) THEN 1 ELSE 0 END)")
 _LAST_TOUCH = ("(CASE WHEN p.last_contact_at IS NULL OR p.last_contact_at < :e1"
                " THEN p.last_contact_at ELSE (SELECT max(i.at) FROM interaction i"
                " WHERE i.party_id = p.id AND i.at < :e1) END)")
 DAYS_PAST = (f"(CAST(julianday(:e) - julianday(substr(coalesce({_LAST_TOUCH}, p.created_on), 1, 10))"
              " AS INTEGER) - p.cadence_days)")
-PAST = f"(CASE WHEN p.cadence_days IS NULL THEN 0 ELSE {DAYS_PAST} > 0 END)"
+PAST = f"(CASE WHEN p.cadence_days IS NULL THEN 0 WHEN {DAYS_PAST} > 0 THEN 1 ELSE 0 END)"
 
 
 def _all_in(conn: Connection, end: date) -> int:
     """1 when no purchase is dated after `end` (then purchase_count counts them all)."""
-    last = conn.execute(text("SELECT max(on_date) FROM purchase")).scalar()
+    last = _run(conn, "SELECT max(on_date) FROM purchase").scalar()
     return int(last is None or str(last) <= end.isoformat())
 
 
@@ -182,14 +233,14 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
     params = _party_params(conn, start, end)
     # first purchases: '' = on or before the start, else by month up to the end
     # grouped by day first, in the order of ix_party_first_purchase (no sort), then by month
-    firsts = dict(conn.execute(text(f"""
+    firsts = dict(_run(conn, f"""
         SELECT CASE WHEN d <= :s THEN '' ELSE substr(d, 1, 7) END, sum(n) FROM (
             SELECT {FP} AS d, count(*) AS n FROM party p
-             WHERE {seg} AND {FP} <= :e GROUP BY {FP})
-         GROUP BY 1"""), params).all())
+             WHERE {seg} AND {FP} <= :e GROUP BY {FP}) AS days
+         GROUP BY 1""", params).all())
     row: dict[str, Any] = {"bought_by_start": firsts.get("", 0), "bought": sum(firsts.values())}
     row["won"] = row["bought"] - row["bought_by_start"]
-    row.update(conn.execute(text(f"""
+    row.update(_run(conn, f"""
         SELECT count(*) AS parties,
                coalesce(sum({_guarded(f"p.purchase_count >= 2 AND {FP} <= :e", REP)}), 0)
                    AS repeat_buyers,
@@ -197,13 +248,13 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
                coalesce(sum({_guarded(REFERRED, ADDED)}), 0) AS referrals,
                coalesce(sum({_guarded("p.last_contact_at >= :s", HELPED)}), 0) AS helped,
                coalesce(sum({_guarded(f"p.last_contact_at >= :s AND ({REFERRED} OR p.purchase_count >= 2)",
-                                      f"{HELPED} AND ({REFERRED} OR {REP})")}), 0) AS loyal,
+                                      f"{HELPED} = 1 AND ({REFERRED} OR {REP} = 1)")}), 0) AS loyal,
                coalesce(sum({_guarded("p.cadence_days IS NOT NULL", f"{FP} <= :e")}), 0)
                    AS cadence_bought,
                coalesce(sum({_guarded(f"p.cadence_days IS NOT NULL AND {FP} <= :e", PAST)}), 0)
                    AS past_bought
           FROM party p
-         WHERE {seg}"""), params).mappings().one())
+         WHERE {seg}""", params).mappings().one())
     d = _defected_counts(conn, seg, start, end, len(points))
     row["active_start"] = row["bought_by_start"] - d["start"]
     row["retained"] = row["active_start"] - d["lost"]
@@ -257,13 +308,13 @@ def _defected_counts(conn: Connection, seg: str, start: date, end: date, months:
               FROM defection x JOIN party p ON p.id = x.party_id
              WHERE {seg} AND x.on_date <= :e AND {FP} <= :e
                AND (x.won_back_on IS NULL OR x.won_back_on > :s)
-             LIMIT -1)
+             LIMIT -1) AS flags
          GROUP BY lo, hi
     """
     params = _params(start, end, y0=start.year, m0=start.month)
     totals = dict.fromkeys(("start", "end", "lost", "cadence", "past"), 0)
     steps = [0] * (months + 1)
-    for lo_k, hi_k, n, *flags in conn.execute(text(sql), params):
+    for lo_k, hi_k, n, *flags in _run(conn, sql, params):
         for key, count in zip(("start", "end", "lost", "cadence", "past"), flags, strict=True):
             totals[key] += count or 0  # each flag is 0 or 1 (or NULL: not counted)
         if lo_k < hi_k:
@@ -284,15 +335,15 @@ def _rung_at(at: str) -> str:
 
 RS_ANY = _rung_at(":s")
 RE_ANY = _rung_at(":e")
-RS = f"(CASE WHEN {D0} THEN NULL ELSE {RS_ANY} END)"  # on the ladder at the start
-RE = f"(CASE WHEN {D1} THEN NULL ELSE {RE_ANY} END)"  # on the ladder at the end
+RS = f"(CASE WHEN {D0} = 1 THEN NULL ELSE {RS_ANY} END)"  # on the ladder at the start
+RE = f"(CASE WHEN {D1} = 1 THEN NULL ELSE {RE_ANY} END)"  # on the ladder at the end
 
 
 def _nothing_after(conn: Connection, end: date) -> bool:
     """True when no party was added and no rung moved after `end` (a period ending
     today): then every party's rung at the end is its current rung."""
-    last_step = conn.execute(text("SELECT max(on_date) FROM rung_step")).scalar()
-    last_added = conn.execute(text("SELECT max(created_on) FROM party")).scalar()
+    last_step = _run(conn, "SELECT max(on_date) FROM rung_step").scalar()
+    last_added = _run(conn, "SELECT max(created_on) FROM party").scalar()
     return all(v is None or str(v) <= end.isoformat() for v in (last_step, last_added))
 
 
@@ -312,8 +363,8 @@ def ladder_figures(conn: Connection, start: date, end: date, segment: str) -> di
     re_any = "p.rung" if current else RE_ANY
     # LIMIT -1: a co-routine, so each rung is worked out once per party, not again for the sort
     pairs = (f"SELECT rs, re, count(*) FROM (SELECT {RS_ANY} AS rs, {re_any} AS re FROM party p"
-             f" WHERE {seg} AND p.created_on <= :s LIMIT -1) GROUP BY 1, 2")
-    for rs, re_, n in conn.execute(text(pairs), params):
+             f" WHERE {seg} AND p.created_on <= :s LIMIT -1) AS pairs GROUP BY 1, 2")
+    for rs, re_, n in _run(conn, pairs, params):
         if rs in start_n:
             start_n[rs] += n
             if re_ in RUNGS and RUNGS.index(re_) > RUNGS.index(rs):
@@ -322,8 +373,8 @@ def ladder_figures(conn: Connection, start: date, end: date, segment: str) -> di
         ends = f"SELECT p.rung, count(*) FROM party p WHERE {seg} GROUP BY 1"
     else:
         ends = (f"SELECT re, count(*) FROM (SELECT {RE_ANY} AS re FROM party p"
-                f" WHERE {seg} AND p.created_on <= :e LIMIT -1) GROUP BY 1")
-    for re_, n in conn.execute(text(ends), params):
+                f" WHERE {seg} AND p.created_on <= :e LIMIT -1) AS ends GROUP BY 1")
+    for re_, n in _run(conn, ends, params):
         if re_ in end_n:
             end_n[re_] += n
     defected = f"""
@@ -331,11 +382,11 @@ def ladder_figures(conn: Connection, start: date, end: date, segment: str) -> di
         SELECT rs, re, sum(d0), sum(d1) FROM (
             SELECT {RS_ANY} AS rs, {re_any} AS re, dd.d0, dd.d1
               FROM dd JOIN party p ON p.id = dd.party_id
-             WHERE {seg} AND (dd.d0 OR dd.d1) LIMIT -1)
+             WHERE {seg} AND (dd.d0 = 1 OR dd.d1 = 1) LIMIT -1) AS gone
          GROUP BY 1, 2
     """
     # d0, d1: 0 or 1 each, so their sums count the parties defected at the start / the end
-    for rs, re_, n0, n1 in conn.execute(text(defected), params):
+    for rs, re_, n0, n1 in _run(conn, defected, params):
         if rs in start_n:
             start_n[rs] -= n0
             if re_ in RUNGS and RUNGS.index(re_) > RUNGS.index(rs):
@@ -403,11 +454,11 @@ def buyer_figures(conn: Connection, start: date, end: date, segment: str, *,
         top_platinum AS (
             SELECT coalesce(sum(profit), 0) AS v FROM (
                 SELECT profit FROM x WHERE a1 AND profit > 0 ORDER BY profit DESC
-                 LIMIT (SELECT platinum_count FROM g))),
+                 LIMIT (SELECT platinum_count FROM g)) AS best),
         top_gold AS (
             SELECT coalesce(sum(profit), 0) AS v FROM (
                 SELECT profit FROM x WHERE a1 AND profit > 0 ORDER BY profit DESC
-                 LIMIT (SELECT platinum_count + gold_count FROM g))),
+                 LIMIT (SELECT platinum_count + gold_count FROM g)) AS best),
         tiers AS (
             SELECT top_platinum.v AS platinum_profit, top_gold.v - top_platinum.v AS gold_profit,
                    (SELECT coalesce(sum(profit), 0) FROM x WHERE a1 AND profit > 0) - top_gold.v
@@ -415,11 +466,11 @@ def buyer_figures(conn: Connection, start: date, end: date, segment: str, *,
               FROM top_platinum, top_gold),
         pareto AS (
             SELECT coalesce(sum(max(rev, 0)), 0) AS top_revenue
-              FROM (SELECT rev FROM x ORDER BY rev DESC LIMIT (SELECT top_count FROM g)))
+              FROM (SELECT rev FROM x ORDER BY rev DESC LIMIT (SELECT top_count FROM g)) AS best)
         SELECT * FROM g, tiers, pareto
     """
     params = _params(start, end, **_share_params(platinum, gold, top))
-    row = dict(conn.execute(text(sql), params).mappings().one())
+    row = dict(_run(conn, sql, params).mappings().one())
     row["iron_count"] = row["positive"] - row["platinum_count"] - row["gold_count"]
     return row
 
@@ -473,9 +524,9 @@ def money_by_month(conn: Connection, start: date, end: date, segment: str) -> di
               FROM purchase
              WHERE on_date BETWEEN :s AND :e AND {_seg_in(segment, 'purchase')}
              GROUP BY on_date
-        ) GROUP BY month
+        ) AS days GROUP BY month
     """
-    return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(text(sql), _params(start, end))}
+    return {r[0]: (r[1], r[2], r[3]) for r in _run(conn, sql, _params(start, end))}
 
 
 def defections_by_month(conn: Connection, start: date, end: date, segment: str) -> dict[str, int]:
@@ -484,7 +535,7 @@ def defections_by_month(conn: Connection, start: date, end: date, segment: str) 
          WHERE x.on_date BETWEEN :s AND :e AND {_seg_in(segment, 'x')}
          GROUP BY 1
     """
-    return {r[0]: r[1] for r in conn.execute(text(sql), _params(start, end))}
+    return {r[0]: r[1] for r in _run(conn, sql, _params(start, end))}
 
 
 # -- feedback, steps, follow-ups, defections --------------------------------------------------------
@@ -496,7 +547,7 @@ def feedback_figures(conn: Connection, start: date, end: date, segment: str) -> 
           FROM feedback f
          WHERE f.on_date BETWEEN :s AND :e AND {_seg_in(segment, 'f')}
     """
-    return dict(conn.execute(text(sql), _params(start, end)).mappings().one())
+    return dict(_run(conn, sql, _params(start, end)).mappings().one())
 
 
 _RUNG_VALUES = ", ".join(f"('{r}', {i})" for i, r in enumerate(RUNGS))
@@ -515,7 +566,7 @@ def step_figures(conn: Connection, start: date, end: date, segment: str) -> dict
          WHERE st.on_date BETWEEN :s AND :e AND st.from_rung IS NOT NULL
            AND {_seg_in(segment, 'st')}
     """
-    row = dict(conn.execute(text(sql), _params(start, end)).mappings().one())
+    row = dict(_run(conn, sql, _params(start, end)).mappings().one())
     row["falls"] = row["steps"] - row["climbs"]
     return row
 
@@ -533,7 +584,7 @@ def follow_up_figures(conn: Connection, start: date, end: date, segment: str,
     need the table rows, is left to past periods.
     """
     seg = _seg_in(segment, "f")
-    created = "1" if end >= today else "f.created_on <= :e"
+    created = "TRUE" if end >= today else "f.created_on <= :e"
     # three index scans, each counting two figures: ix_follow_up_open has the party and
     # the creation day of every open one (ix_follow_up_due has neither), ix_follow_up_done
     # the due day, party and creation day of every done one
@@ -548,7 +599,7 @@ def follow_up_figures(conn: Connection, start: date, end: date, segment: str,
                (SELECT count(*) AS n, coalesce(sum(f.done_on <= f.due_on), 0) AS on_time
                   FROM follow_up f WHERE f.done_on BETWEEN :s AND :e AND {seg}) p
     """
-    return dict(conn.execute(text(sql), _params(start, end)).mappings().one())
+    return dict(_run(conn, sql, _params(start, end)).mappings().one())
 
 
 def _lost_profit(defection: str = "x") -> str:
@@ -565,15 +616,15 @@ def defection_figures(conn: Connection, start: date, end: date, segment: str) ->
          WHERE x.on_date BETWEEN :s AND :e AND {_seg_in(segment, 'x')}
          GROUP BY x.reason
     """
-    return {r[0]: (r[1], r[2]) for r in conn.execute(text(sql), _params(start, end))}
+    return {r[0]: (r[1], r[2]) for r in _run(conn, sql, _params(start, end))}
 
 
 # -- drill-downs: the parties behind a figure -----------------------------------------------------
 
 def _page(conn: Connection, sql: str, params: dict, limit: int) -> tuple[list[tuple], int]:
     """Rows (id, name, value, note) of a drill-down, its first `limit`, and the total."""
-    rows = conn.execute(text(f"{sql} LIMIT :limit"), {**params, "limit": limit}).all()
-    total = conn.execute(text(f"SELECT count(*) FROM ({sql})"), params).scalar_one()
+    rows = _run(conn, f"{sql} LIMIT :limit", {**params, "limit": limit}).all()
+    total = _run(conn, f"SELECT count(*) FROM ({sql}) AS rows", params).scalar_one()
     return [tuple(r) for r in rows], total
 
 
@@ -594,26 +645,26 @@ def drill_parties(conn: Connection, figure: str, sub: str | None, start: date, e
                 f" WHERE {seg} AND {where} ORDER BY {order}")
 
     if figure in ("retention", "churn", "annual_retention", "lifetime"):
-        status = f"CASE WHEN NOT {D1} THEN 'retained' ELSE 'lost' END"
-        where = f"{A0} AND {D1}" if figure == "churn" else A0
-        sql = parties(status, "''", where, f"NOT {D1}, {by_name}")
+        status = f"CASE WHEN {D1} = 0 THEN 'retained' ELSE 'lost' END"
+        where = f"{A0} AND {D1} = 1" if figure == "churn" else A0
+        sql = parties(status, "''", where, f"{D1} = 0, {by_name}")
     elif figure == "won":
         sql = parties(FP, "''", WON, f"{FP}, {by_name}")
     elif figure == "active":
         sql = parties(FP, "''", A1, by_name)
     elif figure == "repeat_purchase":
-        sql = parties(f"CASE WHEN {REP} THEN 'repeat' ELSE 'once' END", "''", BOUGHT,
+        sql = parties(f"CASE WHEN {REP} = 1 THEN 'repeat' ELSE 'once' END", "''", BOUGHT,
                       f"{REP} DESC, {by_name}")
     elif figure == "referrals":
         sql = parties("coalesce((SELECT r.name FROM party r WHERE r.id = p.referred_by_id), '')",
                       "p.created_on", f"{ADDED} AND {REFERRED}", f"p.created_on, {by_name}")
     elif figure == "ror":
-        loyal = f"({REFERRED} OR {REP})"
+        loyal = f"({REFERRED} OR {REP} = 1)"
         sql = parties(f"CASE WHEN {loyal} THEN 'loyal' ELSE 'not yet loyal' END",
-                      f"CASE WHEN {REP} THEN 'repeat buyer' WHEN {REFERRED} THEN 'came by referral'"
-                      " ELSE '' END", HELPED, f"{loyal} DESC, {by_name}")
+                      f"CASE WHEN {REP} = 1 THEN 'repeat buyer' WHEN {REFERRED} THEN 'came by referral'"
+                      " ELSE '' END", f"{HELPED} = 1", f"{loyal} DESC, {by_name}")
     elif figure == "past_cadence":
-        sql = parties(DAYS_PAST, "'every ' || p.cadence_days || ' days'", f"{A1} AND {PAST}",
+        sql = parties(DAYS_PAST, "'every ' || p.cadence_days || ' days'", f"{A1} AND {PAST} = 1",
                       f"{DAYS_PAST} DESC, {by_name}")
     elif figure == "ladder":
         if sub is not None and sub not in RUNGS:
@@ -631,25 +682,25 @@ def drill_parties(conn: Connection, figure: str, sub: str | None, start: date, e
     elif figure == "clv":  # the retained parties, with their profit in the period (0: no purchase)
         profit = ("coalesce((SELECT sum(b.revenue_cents - coalesce(b.cost_cents, 0)) FROM purchase b"
                   " WHERE b.party_id = p.id AND b.on_date BETWEEN :s AND :e), 0)")
-        sql = parties(profit, "''", f"{A0} AND NOT {D1}", f"{profit} DESC, {by_name}")
+        sql = parties(profit, "''", f"{A0} AND {D1} = 0", f"{profit} DESC, {by_name}")
     elif figure in ("profit_per_party", "pareto", "pyramid", "revenue"):
         params.update(_share_params(platinum, gold, top))
         ranked = _buyers_ranked(segment)
         order = "name COLLATE NOCASE, id"
         if figure == "profit_per_party":
-            sql = f"SELECT id, name, profit, '' FROM ({ranked}) ORDER BY profit DESC, {order}"
+            sql = f"SELECT id, name, profit, '' FROM ({ranked}) AS r ORDER BY profit DESC, {order}"
         elif figure in ("pareto", "revenue"):
             cond = "WHERE rev_rank <= top_count" if figure == "pareto" else ""
-            sql = f"SELECT id, name, rev, '' FROM ({ranked}) {cond} ORDER BY rev_rank"
+            sql = f"SELECT id, name, rev, '' FROM ({ranked}) AS r {cond} ORDER BY rev_rank"
         else:
             if sub is not None and sub not in ("platinum", "gold", "iron", "lead"):
                 raise ValueError(sub)
             where = f"tier = '{sub}'" if sub else "tier IS NOT NULL"
-            sql = (f"SELECT id, name, profit, tier FROM ({ranked}) WHERE {where}"
+            sql = (f"SELECT id, name, profit, tier FROM ({ranked}) AS r WHERE {where}"
                    f" ORDER BY profit DESC, {order}")
     elif figure in ("mean_feedback", "nps"):
         sql = f"""
-            SELECT p.id, p.name, round(avg(f.score), 1), group_concat(f.score, ', ')
+            SELECT p.id, p.name, round(avg(f.score), 1), group_concat(CAST(f.score AS TEXT), ', ')
               FROM feedback f JOIN party p ON p.id = f.party_id
              WHERE f.on_date BETWEEN :s AND :e AND {seg}
              GROUP BY p.id ORDER BY avg(f.score), {by_name}"""

@@ -1,93 +1,169 @@
-"""Queries whose SQL differs between engines: search and date arithmetic.
+"""Queries whose SQL differs between engines: search, id lists and date arithmetic.
 
-Services call these instead of writing engine-specific SQL themselves, so a
-PostgreSQL implementation can slot in here without touching anything above.
+Services call these instead of writing engine-specific SQL themselves. Those given a
+connection read its engine from it; the others take `dialect` (Store.dialect_name,
+passed through untouched), so nothing above the store branches on the engine.
+SQLite searches an FTS5 table; PostgreSQL a tsvector per party (store.postgres).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import Connection, DateTime, Integer, String, text
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+SQLITE, POSTGRES = "sqlite", "postgresql"
 
 
-def fts_query(query: str) -> str | None:
-    """User text -> an FTS5 query: every word must match as a prefix ('ann exa' -> ann* AND exa*)."""
+def fts_query(query: str, dialect: str = SQLITE) -> str | None:
+    """User text -> a search (:fts) in which every word must match as a prefix: for FTS5
+    'ann exa' -> "ann"* "exa"*; PostgreSQL's reltui_query() takes the words as they are."""
     words = _WORD.findall(query.lower())[:12]
     if not words:
         return None
+    if dialect == POSTGRES:
+        return " ".join(words)
     return " ".join(f'"{w}"*' for w in words)
 
 
-def search_ids_sql() -> str:
+def search_ids_sql(dialect: str = SQLITE) -> str:
     """SQL (a subquery) giving the ids of parties matching :fts."""
+    if dialect == POSTGRES:
+        return "SELECT party_id FROM party_search WHERE doc @@ reltui_query(:fts)"
     return "SELECT rowid FROM party_search WHERE party_search MATCH :fts"
 
 
-def search_filter_sql(*, walk: bool = False) -> str:
+def search_filter_sql(*, walk: bool = False, dialect: str = SQLITE) -> str:
     """SQL (a WHERE term) keeping the parties that match :fts. SQLite reads the matches and
     looks each party up; with `walk` the '+' stops it from doing so, and it walks the index
-    of the ORDER BY instead, keeping the rows that match (best when most rows match)."""
-    return f"{'+' if walk else ''}party.id IN ({search_ids_sql()})"
+    of the ORDER BY instead, keeping the rows that match (best when most rows match).
+    PostgreSQL's planner weighs the two ways itself."""
+    if dialect == POSTGRES:
+        return f"party.id IN ({search_ids_sql(dialect)})"
+    return f"{'+' if walk else ''}party.id IN ({search_ids_sql(dialect)})"
+
+
+def active_sql(dialect: str = SQLITE) -> str:
+    """SQL (a WHERE term): parties not defected. On SQLite the '+' keeps it off
+    ix_party_defected, which would force a sort of every row."""
+    return "party.defected_on IS NULL" if dialect == POSTGRES else "+party.defected_on IS NULL"
 
 
 def after_name_sql(*, descending: bool = False) -> str:
     """SQL (a WHERE term): the parties past (:after_name, :after_id) in name order. Written
-    as a row value with the collation on the right, SQLite seeks ix_party_name to the spot."""
+    as a row value with the collation on the right, SQLite seeks ix_party_name to the spot
+    (PostgreSQL has a collation of the same name: store.postgres)."""
     return f"(party.name, party.id) {'<' if descending else '>'} (:after_name COLLATE NOCASE, :after_id)"
 
 
 def count_search(conn: Connection, fts: str, *, active_only: bool) -> int:
     """How many parties match :fts (only those not defected, if asked), counted in the search
     index: every party has one row there, under its id."""
-    sql = f"SELECT count(*) FROM ({search_ids_sql()})"
+    dialect = conn.dialect.name
+    sql = f"SELECT count(*) FROM ({search_ids_sql(dialect)}) AS m"
     if active_only:
-        sql += " WHERE rowid NOT IN (SELECT id FROM party WHERE defected_on IS NOT NULL)"
+        key = "party_id" if dialect == POSTGRES else "rowid"
+        sql += f" WHERE {key} NOT IN (SELECT id FROM party WHERE defected_on IS NOT NULL)"
     return conn.execute(text(sql), {"fts": fts}).scalar_one()
 
 
 def count_matches(conn: Connection, fts: str, *, cap: int) -> int:
     """How many parties match :fts, counting no further than `cap` (so it is cheap)."""
-    sql = text(f"SELECT count(*) FROM ({search_ids_sql()} LIMIT :cap)")
+    sql = text(f"SELECT count(*) FROM ({search_ids_sql(conn.dialect.name)} LIMIT :cap) AS m")
     return conn.execute(sql, {"fts": fts, "cap": cap}).scalar_one()
 
 
-def ids_sql() -> str:
-    """SQL (a subquery) giving the ids in the JSON array :ids: one bound value however many
-    ids there are (an IN list of bound values stops at SQLite's variable limit)."""
+def defer_foreign_keys(conn: Connection) -> None:
+    """Check foreign keys at commit from here on (a bulk load writes children first)."""
+    if conn.dialect.name == POSTGRES:
+        conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+
+
+@contextmanager
+def page_cache(conn: Connection, kib: int) -> Iterator[None]:
+    """A larger page cache for one bulk write on SQLite (PostgreSQL's is the server's)."""
+    if conn.dialect.name == POSTGRES:
+        yield
+        return
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {kib}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+
+
+def ids_written(conn: Connection) -> None:
+    """After rows were written with explicit ids: PostgreSQL's id sequences move past them
+    (SQLite takes the largest id + 1 anyway)."""
+    if conn.dialect.name == POSTGRES:
+        from reltui.store import postgres
+
+        postgres.reset_ids(conn)
+
+
+def ids_sql(dialect: str = SQLITE) -> str:
+    """SQL (a subquery) giving the ids in the JSON array :ids, as column `value`: one bound
+    value however many ids there are (an IN list of bound values stops at SQLite's variable
+    limit)."""
+    if dialect == POSTGRES:
+        return "SELECT CAST(value AS BIGINT) AS value FROM json_array_elements_text(CAST(:ids AS json))"
     return "SELECT value FROM json_each(:ids)"
 
 
-def going_cold(conn: Connection, today: date, *, limit: int, offset: int = 0) -> list[tuple]:
+def _owner_sql(owner: object) -> str:
+    """A WHERE term for the `owner` argument of the two below: every party when it is left out
+    (the sentinel), the unassigned ones for None, else the parties of :owner."""
+    if owner is _EVERYONE:
+        return ""
+    return " AND owner IS NULL" if owner is None else " AND owner = :owner"
+
+
+_EVERYONE = object()
+
+
+def _days_since_touch(conn: Connection) -> str:
+    """SQL: whole days from a party's last contact (or its creation) to :today."""
+    if conn.dialect.name == POSTGRES:
+        return "(CAST(:today AS date) - CAST(coalesce(last_contact_at, created_on) AS date))"
+    return ("CAST(julianday(:today) - julianday(date(coalesce(last_contact_at, created_on)))"
+            " AS INTEGER)")
+
+
+def going_cold(conn: Connection, today: date, *, limit: int, offset: int = 0,
+               owner: object = _EVERYONE) -> list[tuple]:
     """Active parties past their contact cadence, longest overdue first:
-    (id, name, last_contact_at, cadence_days, days_past)."""
+    (id, name, last_contact_at, cadence_days, days_past). `owner`: see _owner_sql."""
     sql = text(
-        """
+        f"""
         SELECT id, name, last_contact_at, cadence_days, days_past FROM (
             SELECT id, name, last_contact_at, cadence_days,
-                   CAST(julianday(:today) - julianday(date(coalesce(last_contact_at, created_on)))
-                        AS INTEGER) - cadence_days AS days_past
+                   {_days_since_touch(conn)} - cadence_days AS days_past
               FROM party
-             WHERE cadence_days IS NOT NULL AND defected_on IS NULL
-        ) WHERE days_past > 0
+             WHERE cadence_days IS NOT NULL AND defected_on IS NULL{_owner_sql(owner)}
+        ) AS cold WHERE days_past > 0
         ORDER BY days_past DESC, id
         LIMIT :limit OFFSET :offset
         """
     ).columns(id=Integer, name=String, last_contact_at=DateTime, cadence_days=Integer,
               days_past=Integer)  # typed, so last_contact_at comes back as a datetime
-    return list(conn.execute(sql, {"today": today.isoformat(), "limit": limit, "offset": offset}))
+    params = {"today": today.isoformat(), "limit": limit, "offset": offset}
+    return list(conn.execute(sql, params | ({} if owner is _EVERYONE else {"owner": owner})))
 
 
-def count_going_cold(conn: Connection, today: date) -> int:
+def count_going_cold(conn: Connection, today: date, *, owner: object = _EVERYONE) -> int:
     sql = text(
-        """
+        f"""
         SELECT count(*) FROM party
-         WHERE cadence_days IS NOT NULL AND defected_on IS NULL
-           AND CAST(julianday(:today) - julianday(date(coalesce(last_contact_at, created_on)))
-                    AS INTEGER) > cadence_days
+         WHERE cadence_days IS NOT NULL AND defected_on IS NULL{_owner_sql(owner)}
+           AND {_days_since_touch(conn)} > cadence_days
         """
     )
-    return conn.execute(sql, {"today": today.isoformat()}).scalar_one()
+    params = {"today": today.isoformat()} | ({} if owner is _EVERYONE else {"owner": owner})
+    return conn.execute(sql, params).scalar_one()

@@ -1,0 +1,13 @@
+"""Reading a test's book whatever engine it is on (a file, or the PostgreSQL test server)."""
+
+from __future__ import annotations
+
+from reltui.store import open_store
+
+
+def count_rows(book, table: str) -> int:  # noqa: ANN001 - a path or a URL
+    store = open_store(book)
+    try:
+        return store.rows(f"SELECT count(*) FROM {table}")[0][0]
+    finally:
+        store.close()
