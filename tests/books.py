@@ -11,3 +11,12 @@ def count_rows(book, table: str) -> int:  # noqa: ANN001 - a path or a URL
         return store.rows(f"SELECT count(*) FROM {table}")[0][0]
     finally:
         store.close()
+
+
+def rows(book, sql: str) -> list[tuple]:  # noqa: ANN001 - a path or a URL
+    """The rows of one SELECT on the book (dates as ISO text, as SQLite gives them)."""
+    store = open_store(book)
+    try:
+        return store.rows(sql)
+    finally:
+        store.close()

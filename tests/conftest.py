@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -43,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(sqlite_only)
-        elif "book_factory" not in getattr(item, "fixturenames", ()):
+        elif not {"book_factory", "module_book_factory"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(no_book)
 
 
@@ -52,40 +53,51 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-@pytest.fixture(scope="session")
-def _pg_ready():
-    import psycopg
+class _Books:
+    """Makes new, empty books: files in a folder, or fresh schemas on the test server."""
 
-    with psycopg.connect(_libpq(PG), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.schemas: list[str] = []
 
-
-@pytest.fixture
-def book_factory(tmp_path, request):
-    """new_book(name) -> where a new, empty book lives: a file in tmp_path, or a fresh schema
-    on the test server (dropped after the test)."""
-    schemas: list[str] = []
-
-    def new_book(name: str = "book"):
+    def new(self, name: str = "book"):  # noqa: ANN201 - a Path, or a URL on the server
         if not PG:
-            return tmp_path / f"{name}.db"
+            return self.folder / f"{name}.db"
         import psycopg
 
-        request.getfixturevalue("_pg_ready")
         schema = f"t_{uuid.uuid4().hex[:16]}"
-        with psycopg.connect(_libpq(PG), autocommit=True) as conn:
+        with psycopg.connect(_libpq(PG)) as conn:  # one transaction; test workers take turns
+            conn.execute("SELECT pg_advisory_xact_lock(7)")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
             conn.execute(f"CREATE SCHEMA {schema}")
-        schemas.append(schema)
+        self.schemas.append(schema)
         joiner = "&" if "?" in PG else "?"
         return f"{PG}{joiner}options={quote(f'-csearch_path={schema},public')}"
 
-    yield new_book
-    if schemas:
-        import psycopg
+    def drop(self) -> None:
+        if self.schemas:
+            import psycopg
 
-        with psycopg.connect(_libpq(PG), autocommit=True) as conn:
-            for schema in schemas:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+            with psycopg.connect(_libpq(PG), autocommit=True) as conn:
+                for schema in self.schemas:
+                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def book_factory(tmp_path):
+    """new_book(name) -> where a new, empty book lives: a file in tmp_path, or a fresh schema
+    on the test server (dropped after the test)."""
+    books = _Books(tmp_path)
+    yield books.new
+    books.drop()
+
+
+@pytest.fixture(scope="module")
+def module_book_factory(tmp_path_factory):
+    """As book_factory, for books a whole module shares."""
+    books = _Books(tmp_path_factory.mktemp("books"))
+    yield books.new
+    books.drop()
 
 
 @pytest.fixture

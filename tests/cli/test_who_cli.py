@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import getpass
-import sqlite3
+
+from books import rows
 
 
 def test_as_sets_who_makes_records_before_or_after_the_command(reltui):
@@ -11,11 +12,9 @@ def test_as_sets_who_makes_records_before_or_after_the_command(reltui):
     assert reltui("log", "Ann", "Call", "--as", "Tom").code == 0
     assert reltui("add", "Bob", extra_env={"RELTUI_AS": "Priya"}).code == 0
     assert reltui("add", "Cy").code == 0  # no --as, no $RELTUI_AS: the login name
-    db = sqlite3.connect(reltui.book)
-    owners = dict(db.execute("SELECT name, owner FROM party"))
+    owners = dict(rows(reltui.book, "SELECT name, owner FROM party"))
     assert owners == {"Ann": "Maya", "Bob": "Priya", "Cy": getpass.getuser()}
-    assert db.execute("SELECT made_by FROM interaction").fetchall() == [("Tom",)]
-    db.close()
+    assert rows(reltui.book, "SELECT made_by FROM interaction") == [("Tom",)]
     r = reltui("--as", "x" * 101, "add", "Dee")
     assert r.code == 2 and "too long" in r.err
 

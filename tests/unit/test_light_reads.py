@@ -27,8 +27,8 @@ NOW = datetime(2026, 11, 22, 10, 30)
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    path = tmp_path_factory.mktemp("light") / "book.db"
+def book(module_book_factory):
+    path = module_book_factory("light")
     store = open_store(path)
     try:
         generate(store, parties=120, seed=3, today=TODAY)
@@ -79,6 +79,7 @@ def test_reads_alone_serve_due_with_the_same_refusals(book):
         store.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's own errors (test_postgres has the server's)
 def test_driver_errors_become_messages(svc):
     with pytest.raises(StoreUnavailable, match="busy"):
         with _translate_errors(svc.store):
@@ -105,6 +106,7 @@ def _imports(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
+@pytest.mark.sqlite_only  # a server book is read through SQLAlchemy
 def test_reltui_due_runs_without_sqlalchemy(book):
     loaded = _imports(f"from reltui.cli import main\nassert main(['--db', {str(book)!r}, 'due']) == 0")
     assert "reltui" in loaded and "sqlalchemy" not in loaded

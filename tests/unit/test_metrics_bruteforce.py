@@ -237,9 +237,8 @@ def brute(book: Book, start: date, end: date, segment: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    path = tmp_path_factory.mktemp("brute") / "book.db"
-    store = open_store(path)
+def book(module_book_factory):
+    store = open_store(module_book_factory("brute"))
     generate(store, parties=700, seed=11, today=TODAY)
     svc = Services(store, clock=lambda: datetime(2026, 11, 22, 10, 0))
     yield svc, _load(store)

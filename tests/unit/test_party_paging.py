@@ -18,8 +18,8 @@ TODAY = date(2026, 11, 22)
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory):
-    store = open_store(tmp_path_factory.mktemp("paging") / "book.db")
+def svc(module_book_factory):
+    store = open_store(module_book_factory("paging"))
     generate(store, parties=700, seed=5, today=TODAY)
     yield Services(store)
     store.close()

@@ -146,3 +146,14 @@ def test_a_book_made_by_an_earlier_version_is_upgraded_in_place(book_target):
         assert svc.list_parties(owner="Maya")[0].name == "Old Friend"
     finally:
         store.close()
+
+
+def test_the_light_reads_never_write_and_a_lost_server_is_a_message(svc):
+    from reltui.domain.errors import StoreUnavailable
+
+    svc.add_party(PartyIn(name="Ann"))
+    with pytest.raises(StoreUnavailable, match="read-only"):
+        svc.store.rows("DELETE FROM party")
+    assert store_count(svc, "party") == 1
+    with pytest.raises(StoreUnavailable, match="Can't reach .*refused"):
+        open_store("postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")

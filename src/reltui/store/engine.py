@@ -137,7 +137,8 @@ class Store:
     def _rows_through_sqlalchemy(self, sql: str, params: Mapping[str, Any] | None) -> list[tuple]:
         from sqlalchemy import text
 
-        with self.read() as conn:
+        with _translate_errors(self), self.engine.connect().execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True) as conn, conn.begin():
             # as SQLite's driver returns them: dates, times and moments as ISO text
             return [tuple(iso_value(v) for v in row)
                     for row in conn.execute(text(sql), dict(params or {}))]
@@ -204,6 +205,13 @@ def _refusal(store: Store, exc: Exception) -> ReltuiError | None:
     if not wrapped and not isinstance(exc, sqlite3.Error):
         return None
     orig = exc.orig if wrapped else exc
+    if wrapped and type(orig).__module__.startswith("psycopg"):  # a book on a server
+        message = str(orig).lower()
+        if "read-only transaction" in message:
+            return StoreUnavailable(f"{store.label} is read-only here: nothing was changed.")
+        if isinstance(exc, sa_exc.OperationalError):
+            return StoreUnavailable(f"Can't reach {store.label}: {_first_line(orig)}")
+        return None
     if isinstance(exc, sa_exc.OperationalError if wrapped else sqlite3.OperationalError):
         message = str(orig or exc).lower()
         if "readonly" in message or "read-only" in message:

@@ -44,6 +44,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, text
 
+from reltui.domain.text import iso_value
 from reltui.store.migrations import KINDS
 
 RUNGS = ("prospect", "customer", "client", "supporter", "advocate", "partner")
@@ -622,10 +623,11 @@ def defection_figures(conn: Connection, start: date, end: date, segment: str) ->
 # -- drill-downs: the parties behind a figure -----------------------------------------------------
 
 def _page(conn: Connection, sql: str, params: dict, limit: int) -> tuple[list[tuple], int]:
-    """Rows (id, name, value, note) of a drill-down, its first `limit`, and the total."""
+    """Rows (id, name, value, note) of a drill-down, its first `limit`, and the total.
+    Dates come as ISO text, as SQLite keeps them, from either engine."""
     rows = _run(conn, f"{sql} LIMIT :limit", {**params, "limit": limit}).all()
     total = _run(conn, f"SELECT count(*) FROM ({sql}) AS rows", params).scalar_one()
-    return [tuple(r) for r in rows], total
+    return [tuple(iso_value(v) for v in r) for r in rows], total
 
 
 def drill_parties(conn: Connection, figure: str, sub: str | None, start: date, end: date,
