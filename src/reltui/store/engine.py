@@ -137,8 +137,9 @@ class Store:
     def _rows_through_sqlalchemy(self, sql: str, params: Mapping[str, Any] | None) -> list[tuple]:
         from sqlalchemy import text
 
+        read_only = {} if self.is_sqlite else {"postgresql_readonly": True}
         with _translate_errors(self), self.engine.connect().execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True) as conn, conn.begin():
+                **self._read_options, **read_only) as conn, conn.begin():
             # as SQLite's driver returns them: dates, times and moments as ISO text
             return [tuple(iso_value(v) for v in row)
                     for row in conn.execute(text(sql), dict(params or {}))]
