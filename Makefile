@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+# the suite on every core (a test file stays on one worker: the tmux and kill tests time
+# themselves); XDIST= runs it in one process
+XDIST  ?= -n auto --dist loadfile
 
 .PHONY: run test bench sample clean
 
@@ -25,7 +28,7 @@ run: $(VENV)/.installed
 	@$(BIN)/reltui $(ARGS)
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(ARGS)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py $(ARGS)
