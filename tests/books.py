@@ -6,11 +6,7 @@ from reltui.store import open_store
 
 
 def count_rows(book, table: str) -> int:  # noqa: ANN001 - a path or a URL
-    store = open_store(book)
-    try:
-        return store.rows(f"SELECT count(*) FROM {table}")[0][0]
-    finally:
-        store.close()
+    return rows(book, f"SELECT count(*) FROM {table}")[0][0]
 
 
 def rows(book, sql: str) -> list[tuple]:  # noqa: ANN001 - a path or a URL

@@ -89,10 +89,11 @@ def copy_stores(src: Store, dst: Store, *, force: bool = False,
     return CopySummary(src.label, dst.label, checks)
 
 
-def _rows_in(store: Store) -> int:
+def rows_held(store: Store, *, settings: bool = False) -> int:
+    """How many rows the book holds in its tables (its settings counted only if asked)."""
     with store.read() as conn:
         return sum(conn.execute(select(func.count()).select_from(t)).scalar_one()
-                   for t in backup_json.tables())
+                   for t in backup_json.tables() if settings or t.name != "setting")
 
 
 def _copy(src: Store, dst: Store, *, force: bool, report: Progress) -> dict[str, tuple[int, str]]:
@@ -100,7 +101,7 @@ def _copy(src: Store, dst: Store, *, force: bool, report: Progress) -> dict[str,
     from reltui.services.interop import insert_rows
 
     known = {t.name: t for t in backup_json.tables()}
-    held = _rows_in(dst)
+    held = rows_held(dst, settings=True)
     if held and not force:
         raise StoreRefused(f"{dst.label} already holds {held:,} rows; copying replaces them all. "
                            "Give --force to go ahead, or copy into an empty book.")

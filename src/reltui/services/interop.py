@@ -46,6 +46,7 @@ from reltui.interop.common import (
 )
 from reltui.interop.detect import SQLITE_HEADER, detect, export_format
 from reltui.services.reads import clean_name
+from reltui.services.copying import copy_stores, rows_held
 from reltui.store import APPLICATION_ID, Store, open_store, queries, rollups
 from reltui.store import migrations
 from reltui.store.engine import copy_private, create_private_file
@@ -1004,8 +1005,6 @@ def backup_book(svc, dest: str | os.PathLike[str], *, force: bool = False) -> Ba
 def copy_to_file(store: Store, target: Path) -> None:
     """A checked copy of a book that is not a file (on a server) in a new SQLite file,
     made beside `target` and renamed onto it only once whole."""
-    from reltui.services.copying import copy_stores
-
     part = target.with_name(f".{target.name}.{os.getpid()}.part")
     for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
         leftover.unlink(missing_ok=True)
@@ -1062,12 +1061,6 @@ def check_backup(src: Path) -> tuple[str, int]:
     return "JSON backup", len(tables["party"])
 
 
-def _rows_in(store: Store) -> int:
-    with store.read() as conn:
-        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one()
-                   for t in backup_json.tables() if t.name != "setting")
-
-
 def restore_book(target: str | os.PathLike[str], src: str | os.PathLike[str], *,
                  force: bool = False, store: Store | None = None) -> RestoreSummary:
     """Replace the book at `target` with the backup `src` (checked first).
@@ -1093,10 +1086,11 @@ def restore_book(target: str | os.PathLike[str], src: str | os.PathLike[str], *,
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         safety_path = book.with_name(f"{book.stem}.before-restore-{stamp}{book.suffix or '.db'}")
         if store is not None:
-            if _rows_in(store) and not force:
+            held = rows_held(store)
+            if held and not force:
                 raise InvalidInput(f"{book} has data; restoring replaces all of it. Give --force to "
                                    "go ahead (a copy of the book is kept beside it first).")
-            if _rows_in(store):
+            if held:
                 store.backup_to(safety_path)
                 safety = str(safety_path)
             if kind == "SQLite backup":
@@ -1147,13 +1141,12 @@ def _restore_server_book(target: str, source: Path, *, force: bool,
     """Restore a book that lives on a server (PostgreSQL) from a backup file: one
     transaction there; a book with data is kept first in a file in the data directory."""
     from reltui.paths import data_dir
-    from reltui.services.copying import copy_stores
 
     kind, parties = check_backup(source)
     book = store or open_store(target)
     safety = None
     try:
-        if _rows_in(book):
+        if rows_held(book):
             if not force:
                 raise InvalidInput(f"{book.label} has data; restoring replaces all of it. Give --force "
                                    "to go ahead (a copy of the book is kept in a file first).")

@@ -24,8 +24,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import text
-
 from reltui.domain import metrics as fm
 from reltui.domain.enums import Reason, Rung, Segment
 from reltui.domain.errors import InvalidInput
@@ -473,8 +471,7 @@ def owner_figures(source: Any, period_start: date | None = None, period_end: dat
     s, e = period.start, period.end
     out = []
     with store.read() as conn:
-        where = "" if seg is Segment.ALL else f" WHERE {q.SEGMENT_KINDS[seg.value]}"
-        counts = conn.execute(text(f"SELECT owner, count(*) FROM party{where} GROUP BY owner")).all()
+        counts = q.parties_by_owner(conn, seg.value)
         owners = sorted(((o, n) for o, n in counts if o is not None), key=lambda x: x[0].lower())
         owners += [(None, n) for o, n in counts if o is None]
         for owner, parties in owners:

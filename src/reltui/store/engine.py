@@ -274,8 +274,8 @@ def _open_postgres(url: URL, *, upgrade: bool) -> Store:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        raise StoreUnavailable("reltui needs the psycopg package to talk to PostgreSQL: "
-                               "pip install 'reltui[postgres]'.") from None
+        raise StoreUnavailable("reltui needs the psycopg package to talk to PostgreSQL, and it is "
+                               "missing from this installation: reinstall reltui.") from None
     store = Store(None, url=url.render_as_string(hide_password=False))
     try:
         with _translate_errors(store):

@@ -203,6 +203,12 @@ def _party_params(conn: Connection, start: date, end: date, **more: Any) -> dict
     return _params(start, end, all_in=_all_in(conn, end), **more)
 
 
+def parties_by_owner(conn: Connection, segment: str) -> list[tuple[str | None, int]]:
+    """(owner, parties) for each owner of a party in the segment (None: nobody's)."""
+    where = "" if segment == "all" else f" WHERE {SEGMENT_KINDS[segment]}"
+    return [tuple(r) for r in _run(conn, f"SELECT owner, count(*) FROM party{where} GROUP BY owner")]
+
+
 # -- the parties ---------------------------------------------------------------------------------
 #
 # Adding up per-party flags costs SQLite a few microseconds per party and flag, so the
