@@ -410,7 +410,11 @@ def _check_file(path: Path) -> None:
             f"{path} has its {shm.name} but its write-ahead log ({wal.name}) is missing, so "
             f"recent changes may be lost. If no reltui was running when it stopped, delete "
             f"{shm.name} and start again. {RESTORE_HINT}")
-    wal_has_frames = wal.exists() and wal.stat().st_size > 32
+    # another process closing the book may delete its log between two looks: missing = empty
+    try:
+        wal_has_frames = wal.stat().st_size > 32
+    except FileNotFoundError:
+        wal_has_frames = False
     if (pages_in_header and change_counter == valid_for and not wal_has_frames
             and path.stat().st_size < pages_in_header * page_size):
         raise StoreRefused(f"{path} is damaged (the file is cut short). {RESTORE_HINT}")
