@@ -25,7 +25,7 @@ CARD_PENDING = re.compile(r"(^|\s\s)…(\s\s|$)", re.M)  # a metric card without
 AGENDA_COUNTS = re.compile(r"^ overdue [\d,]+ · today [\d,]+", re.M)
 METRICS_BAR = re.compile(r"^ \d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d .*· vs ", re.M)
 # the summary line of Today (drawn with the data; it may end in "…" on a narrow terminal)
-TODAY_LINE = re.compile(r"^ \w+day \d+ \w+ \d{4} · [\d,]+\+? overdue", re.M)
+TODAY_LINE = re.compile(r"^ \w+day \d+ \w+ \d{4} · (?:[^·\n]+ · )?[\d,]+\+? overdue", re.M)
 
 
 def _lines(screen: str) -> list[str]:

@@ -223,7 +223,7 @@ def _safe(value: Any) -> str:
 
 # Commands whose use cases are all plain-SQL reads (reltui.services.reads): they run
 # without importing SQLAlchemy, a third of a second of every other command's start.
-LIGHT_COMMANDS = frozenset({"due"})
+LIGHT_COMMANDS = frozenset({"due", "list"})
 
 
 def _open(args: argparse.Namespace):  # noqa: ANN202

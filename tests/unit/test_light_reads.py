@@ -18,7 +18,7 @@ import pytest
 from reltui.domain.errors import InvalidInput, StoreRefused, StoreUnavailable
 from reltui.sample import generate
 from reltui.services import Services
-from reltui.services.reads import DUE_SQL, Reads
+from reltui.services.reads import FOLLOW_UPS_SQL, PARTY_SQL, Reads
 from reltui.store import open_store
 from reltui.store.engine import _translate_errors
 
@@ -52,9 +52,19 @@ def svc(book):
 
 
 def test_one_sql_text_gives_the_same_rows_on_both_paths(svc):
+    due = FOLLOW_UPS_SQL.format(where=" AND f.due_on < :before")
     params = {"before": (TODAY + timedelta(days=30)).isoformat(), "limit": 100_000}
-    light = svc.store.rows(DUE_SQL, params)
-    assert light and light == svc.store._rows_through_sqlalchemy(DUE_SQL, params)
+    light = svc.store.rows(due, params)
+    assert light and light == svc.store._rows_through_sqlalchemy(due, params)
+    # the Parties list with every kind of filter term: search, owner, ids, status, a seek
+    where, params = svc.party_filter(search="a", owner="Maya", status="active",
+                                     ids=range(1, 100), rung="customer")
+    parties = PARTY_SQL.format(where=where + " AND (party.name, party.id) > (:after_name"
+                               " COLLATE NOCASE, :after_id)",
+                               order="party.name COLLATE NOCASE DESC, party.id DESC")
+    params |= {"limit": 50, "offset": 0, "after_name": "B", "after_id": 0}
+    light = svc.store.rows(parties, params)
+    assert light and light == svc.store._rows_through_sqlalchemy(parties, params)
 
 
 @pytest.mark.parametrize("days", [0, 1, 7, 365])
@@ -110,6 +120,56 @@ def _imports(code: str) -> set[str]:
 def test_reltui_due_runs_without_sqlalchemy(book):
     loaded = _imports(f"from reltui.cli import main\nassert main(['--db', {str(book)!r}, 'due']) == 0")
     assert "reltui" in loaded and "sqlalchemy" not in loaded
+
+
+@pytest.mark.sqlite_only  # a server book is read through SQLAlchemy
+def test_reltui_list_runs_without_sqlalchemy(book):
+    loaded = _imports(f"from reltui.cli import main\n"
+                      f"assert main(['--db', {str(book)!r}, 'list', '--search', 'a']) == 0")
+    assert "reltui" in loaded and "sqlalchemy" not in loaded
+
+
+# In a fresh interpreter: the app on a LazyServices shows Today, then Parties with their rows,
+# before SQLAlchemy is loaded; opening a party then loads it (in a worker) and shows the party.
+FIRST_SCREENS = """
+import asyncio, sys
+from reltui.services.lazy import LazyServices
+from reltui.store import open_store
+from reltui.tui import app as tui
+
+tui.LOAD_SERVICES_AFTER = 3600  # not in this test: the first use loads it
+
+async def settle(app, pilot):
+    for _ in range(4):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+
+def shown(app):
+    return "\\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+async def main():
+    app = tui.ReltuiApp(LazyServices(open_store(BOOK)), poll_seconds=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        today = shown(app)
+        await pilot.press("p")
+        await settle(app, pilot)
+        first = app.screen.query_one("VirtualTable").current
+        light = "sqlalchemy" not in sys.modules
+        await pilot.press("enter")
+        await settle(app, pilot)
+        print("overdue" in today, light, first.name in shown(app), type(app.screen).__name__,
+              "sqlalchemy" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.sqlite_only  # a server book is read through SQLAlchemy
+def test_the_first_screens_paint_before_sqlalchemy_loads(book):
+    out = subprocess.run([sys.executable, "-c", f"BOOK = {str(book)!r}\n" + FIRST_SCREENS],
+                         capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["True", "True", "True", "PartyScreen", "True"], out.stdout
 
 
 def test_the_tui_module_leaves_the_store_and_the_charts_for_later():

@@ -7,13 +7,10 @@ message is fit to show a user; reads return frozen records from
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, Integer, and_, column, delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from reltui.domain import text as txt
 from reltui.domain.dates import Birthday, next_occurrence
@@ -25,11 +22,11 @@ from reltui.domain.ladder import suggest_rung
 from reltui.domain.merge import canonical, merge_party
 from reltui.domain.money import from_cents, parse_money, to_cents
 from reltui.domain.records import (
-    ColdParty, DatedParty, DefectionInfo, Deletion, FollowUpRow, PartyDetail, PartyIn,
-    PartyRef, PartyRow, TimelineEntry, TodayView,
+    DefectionInfo, Deletion, FollowUpRow, PartyDetail, PartyIn,
+    PartyRef, TimelineEntry,
 )
 from reltui.services.reads import UNASSIGNED, Reads, clean_name
-from reltui.store import Store, queries, rollups
+from reltui.store import rollups
 from reltui.store.models import (
     ContactPoint, Defection, Feedback, FollowUp, Interaction, Party, PartyTag, Purchase,
     RungStep, Setting,
@@ -45,19 +42,6 @@ BUY = Purchase.__table__
 FB = Feedback.__table__
 DEF = Defection.__table__
 SET = Setting.__table__
-
-SORTS = {
-    "name": P.c.name.collate("NOCASE"),  # ix_party_name's order: no sort at 100,000 parties
-    "rung": P.c.rung_level,
-    "last_contact": P.c.last_contact_at,
-    "next_follow_up": P.c.next_follow_up_on,
-    "revenue": P.c.revenue_cents,
-}
-# the sorts an index gives in order (rung_level's index continues by name, not id)
-WALKABLE_SORTS = frozenset({"name", "last_contact", "next_follow_up", "revenue"})
-DENSE_MATCHES = 10_000  # a search matching at least this many parties pages by walking an index
-WALK_ROWS = 2_000  # ... for pages within this many rows of either end (they are read from the nearer)
-UPCOMING_DAYS = 14
 
 
 class Services(Reads):
@@ -342,105 +326,6 @@ class Services(Reads):
         )
 
     # -- the Parties list -------------------------------------------------------------------
-
-    def _party_filter(self, *, search: str | None = None, rung: str | None = None,
-                      kind: str | None = None, tag: str | None = None,
-                      status: str | None = None, segment: str | None = None,
-                      ids: Sequence[int] | None = None, walk: bool = False,
-                      owner: str | None = None) -> list:
-        """The WHERE terms for these filters. `walk`: match the search while walking the sort's
-        index, not by reading every match and sorting them (see `list_parties`). `owner`: None
-        for everyone's parties, a name for that person's, UNASSIGNED for nobody's."""
-        where = []
-        if owner is not None:
-            # an equality on owner: ix_party_owner (owner, name, id) walks the name order
-            where.append(P.c.owner.is_(None) if owner == UNASSIGNED else P.c.owner == clean_name(owner))
-        if ids is not None:
-            chosen = text(queries.ids_sql(self.store.dialect_name)).bindparams(ids=json.dumps([int(i) for i in ids]))
-            where.append(P.c.id.in_(chosen.columns(column("value", Integer))))
-        if search:
-            fts = queries.fts_query(search, self.store.dialect_name)
-            if fts is not None:
-                where.append(text(queries.search_filter_sql(walk=walk, dialect=self.store.dialect_name))
-                             .bindparams(fts=fts))
-        if rung:
-            where.append(P.c.rung == Rung.parse(rung).value)
-        if kind:
-            where.append(P.c.kind == Kind.parse(kind).value)
-        if segment and segment != "all":
-            where.append(P.c.kind == "customer" if segment == "b2c" else P.c.kind != "customer")
-        if tag:
-            tag_value = tag.strip().lower()
-            where.append(P.c.id.in_(select(TAG.c.party_id).where(TAG.c.tag == tag_value)))
-        if status == "active":
-            where.append(text(queries.active_sql(self.store.dialect_name)))
-        elif status == "defected":
-            where.append(P.c.defected_on.is_not(None))
-        elif status not in (None, "", "all"):
-            raise InvalidInput("Status must be active, defected or all.")
-        return where
-
-    def list_parties(self, *, search: str | None = None, rung: str | None = None,
-                     kind: str | None = None, tag: str | None = None, status: str | None = None,
-                     segment: str | None = None, ids: Sequence[int] | None = None,
-                     sort: str = "name", descending: bool = False,
-                     offset: int = 0, limit: int = 100,
-                     after: tuple[str, int] | None = None,
-                     owner: str | None = None) -> list[PartyRow]:
-        """One page of the Parties list, filtered and sorted (id breaks ties).
-
-        `after` (by name only): the (name, id) of a row; the page starts just past it in this
-        order, found through the name index however deep it is (an OFFSET walks every row it
-        skips)."""
-        if sort not in SORTS:
-            raise InvalidInput(f"Sort by one of: {', '.join(SORTS)}.")
-        if after is not None and sort != "name":
-            raise InvalidInput("Paging after a row works in name order only.")
-        key = SORTS[sort]
-        order = [key.desc(), P.c.id.desc()] if descending else [key.asc(), P.c.id.asc()]
-        offset, limit = max(0, offset), max(0, min(limit, 10_000))
-        with self.store.read() as conn:
-            # A search that matches most of the book ('n' finds half of it) is cheaper to page
-            # by walking the sort's index and keeping the matches (a page is found within a few
-            # hundred rows) than by reading every match and sorting them all; a narrow one
-            # the other way round. A capped count of the matches tells them apart.
-            fts = queries.fts_query(search, self.store.dialect_name) if search else None
-            walk = (fts is not None and sort in WALKABLE_SORTS and offset + limit <= WALK_ROWS
-                    and queries.count_matches(conn, fts, cap=DENSE_MATCHES) >= DENSE_MATCHES)
-            where = self._party_filter(search=search, rung=rung, kind=kind, tag=tag, status=status,
-                                       segment=segment, ids=ids, walk=walk, owner=owner)
-            if after is not None:
-                where.append(text(queries.after_name_sql(descending=descending)).bindparams(
-                    after_name=after[0], after_id=int(after[1])))
-            stmt = (select(P.c.id, P.c.name, P.c.organisation, P.c.kind, P.c.rung,
-                           P.c.last_contact_at, P.c.next_follow_up_on, P.c.revenue_cents,
-                           P.c.defected_on, P.c.owner)
-                    .where(and_(True, *where)).order_by(*order).offset(offset).limit(limit))
-            rows = conn.execute(stmt).all()
-        return [PartyRow(r.id, r.name, r.organisation, Kind(r.kind), Rung(r.rung), r.last_contact_at,
-                         r.next_follow_up_on, from_cents(r.revenue_cents), r.defected_on, r.owner)
-                for r in rows]
-
-    def count_parties(self, **filters) -> int:
-        search, status = filters.get("search"), filters.get("status")
-        fts = queries.fts_query(search, self.store.dialect_name) if search else None
-        others = [k for k, v in filters.items() if k not in ("search", "status") and v not in (None, "")
-                  and not (k == "segment" and v == "all")]
-        if fts is not None and not others and status in (None, "", "all", "active"):
-            # a search alone: count in the search index, less the defected parties among the
-            # matches, rather than looking up every matching party (half the book for 'n')
-            with self.store.read() as conn:
-                return queries.count_search(conn, fts, active_only=status == "active")
-        where = self._party_filter(**filters)
-        with self.store.read() as conn:
-            return conn.execute(select(func.count()).select_from(P).where(and_(True, *where))).scalar_one()
-
-    def party_ids(self, **filters) -> list[int]:
-        """Every id the filters select (what an export of the current list takes), by name."""
-        where = self._party_filter(**filters)
-        with self.store.read() as conn:
-            return list(conn.execute(select(P.c.id).where(and_(True, *where))
-                                     .order_by(SORTS["name"], P.c.id)).scalars())
 
     def tier_members(self, tier: str) -> list[int]:
         """The ids of the parties in a tier of the customer pyramid (the 12 months to today)."""
@@ -738,56 +623,6 @@ class Services(Reads):
         return entries[:limit]
 
     # -- Today ------------------------------------------------------------------------------
-
-    def today_view(self, *, days: int = UPCOMING_DAYS, limit: int = 200,
-                   owner: str | None = None) -> TodayView:
-        """What is due, ahead and going cold; with `owner`, for the parties that person owns."""
-        today = self.today()
-        horizon = today + timedelta(days=days)
-        mine = _owned(owner)
-        owner_name = None if owner in (None, UNASSIGNED) else clean_name(owner)
-        with self.store.read() as conn:
-            overdue = [_follow_up_row(r) for r in conn.execute(
-                select(FU, P.c.name.label("party_name")).join(P, P.c.id == FU.c.party_id)
-                .where(FU.c.status == "open", FU.c.due_on < today, *mine)
-                .order_by(FU.c.due_on, FU.c.due_time, FU.c.id).limit(limit))]
-            due_today = [_follow_up_row(r) for r in conn.execute(
-                select(FU, P.c.name.label("party_name")).join(P, P.c.id == FU.c.party_id)
-                .where(FU.c.status == "open", FU.c.due_on == today, *mine)
-                .order_by(FU.c.due_time, FU.c.id).limit(limit))]
-            birthdays = self._birthdays(conn, today, horizon, mine)[:limit]  # the soonest, like the rest
-            renewals = [DatedParty(r.id, r.name, r.renewal_on, "contract renewal") for r in conn.execute(
-                select(P.c.id, P.c.name, P.c.renewal_on)
-                .where(P.c.renewal_on >= today, P.c.renewal_on <= horizon, P.c.defected_on.is_(None),
-                       *mine)
-                .order_by(P.c.renewal_on, P.c.id).limit(limit))]
-            whose = {} if owner is None else {"owner": owner_name}
-            cold = [ColdParty(r[0], r[1], r[2], r[3], r[4])
-                    for r in queries.going_cold(conn, today, limit=limit, **whose)]
-            cold_total = queries.count_going_cold(conn, today, **whose)
-        return TodayView(today, overdue, due_today, birthdays, renewals, cold, cold_total)
-
-    def _birthdays(self, conn: Connection, today: date, horizon: date,
-                   mine: Sequence = ()) -> list[DatedParty]:
-        pairs = {((today + timedelta(d)).month, (today + timedelta(d)).day)
-                 for d in range((horizon - today).days + 1)}
-        pairs.add((2, 29))
-        keys = sorted(m * 100 + d for m, d in pairs)
-        rows = conn.execute(
-            select(P.c.id, P.c.name, P.c.birthday_month, P.c.birthday_day, P.c.birthday_year)
-            .where(P.c.birthday_month.is_not(None), P.c.defected_on.is_(None),
-                   (P.c.birthday_month * 100 + P.c.birthday_day).in_(keys), *mine)
-        ).all()
-        found = []
-        for r in rows:
-            birthday = Birthday(r.birthday_month, r.birthday_day, r.birthday_year)
-            on = birthday.next_on_or_after(today)
-            if on <= horizon:
-                age = birthday.age_on(on)
-                found.append(DatedParty(r.id, r.name, on, f"turns {age}" if age else "birthday"))
-        found.sort(key=lambda d: (d.on, d.party_name.lower()))
-        return found
-
 
 def _owned(owner: str | None) -> list:
     """The WHERE terms keeping the parties (P) of `owner`: none for everyone (None)."""

@@ -4,6 +4,7 @@ Services call these instead of writing engine-specific SQL themselves. Those giv
 connection read its engine from it; the others take `dialect` (Store.dialect_name,
 passed through untouched), so nothing above the store branches on the engine.
 SQLite searches an FTS5 table; PostgreSQL a tsvector per party (store.postgres).
+The SQL builders need no SQLAlchemy: the plain-SQL reads (services.reads) load without it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, DateTime, Integer, String, text
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SQLITE, POSTGRES = "sqlite", "postgresql"
@@ -60,21 +62,19 @@ def after_name_sql(*, descending: bool = False) -> str:
     return f"(party.name, party.id) {'<' if descending else '>'} (:after_name COLLATE NOCASE, :after_id)"
 
 
-def count_search(conn: Connection, fts: str, *, active_only: bool) -> int:
-    """How many parties match :fts (only those not defected, if asked), counted in the search
-    index: every party has one row there, under its id."""
-    dialect = conn.dialect.name
+def count_search_sql(*, active_only: bool, dialect: str = SQLITE) -> str:
+    """SQL: how many parties match :fts (only those not defected, if asked), counted in the
+    search index: every party has one row there, under its id."""
     sql = f"SELECT count(*) FROM ({search_ids_sql(dialect)}) AS m"
     if active_only:
         key = "party_id" if dialect == POSTGRES else "rowid"
         sql += f" WHERE {key} NOT IN (SELECT id FROM party WHERE defected_on IS NOT NULL)"
-    return conn.execute(text(sql), {"fts": fts}).scalar_one()
+    return sql
 
 
-def count_matches(conn: Connection, fts: str, *, cap: int) -> int:
-    """How many parties match :fts, counting no further than `cap` (so it is cheap)."""
-    sql = text(f"SELECT count(*) FROM ({search_ids_sql(conn.dialect.name)} LIMIT :cap) AS m")
-    return conn.execute(sql, {"fts": fts, "cap": cap}).scalar_one()
+def count_matches_sql(dialect: str = SQLITE) -> str:
+    """SQL: how many parties match :fts, counting no further than :cap (so it is cheap)."""
+    return f"SELECT count(*) FROM ({search_ids_sql(dialect)} LIMIT :cap) AS m"
 
 
 def defer_foreign_keys(conn: Connection) -> None:
@@ -117,53 +117,34 @@ def ids_sql(dialect: str = SQLITE) -> str:
     return "SELECT value FROM json_each(:ids)"
 
 
-def _owner_sql(owner: object) -> str:
-    """A WHERE term for the `owner` argument of the two below: every party when it is left out
-    (the sentinel), the unassigned ones for None, else the parties of :owner."""
-    if owner is _EVERYONE:
-        return ""
-    return " AND owner IS NULL" if owner is None else " AND owner = :owner"
-
-
-_EVERYONE = object()
-
-
-def _days_since_touch(conn: Connection) -> str:
+def _days_since_touch(dialect: str) -> str:
     """SQL: whole days from a party's last contact (or its creation) to :today."""
-    if conn.dialect.name == POSTGRES:
+    if dialect == POSTGRES:
         return "(CAST(:today AS date) - CAST(coalesce(last_contact_at, created_on) AS date))"
     return ("CAST(julianday(:today) - julianday(date(coalesce(last_contact_at, created_on)))"
             " AS INTEGER)")
 
 
-def going_cold(conn: Connection, today: date, *, limit: int, offset: int = 0,
-               owner: object = _EVERYONE) -> list[tuple]:
-    """Active parties past their contact cadence, longest overdue first:
-    (id, name, last_contact_at, cadence_days, days_past). `owner`: see _owner_sql."""
-    sql = text(
-        f"""
+def going_cold_sql(owner_term: str = "", dialect: str = SQLITE) -> str:
+    """SQL: active parties past their contact cadence, longest overdue first, from :offset,
+    at most :limit: (id, name, last_contact_at, cadence_days, days_past). `owner_term`: an
+    extra WHERE term (' AND owner = :owner') or nothing."""
+    return f"""
         SELECT id, name, last_contact_at, cadence_days, days_past FROM (
             SELECT id, name, last_contact_at, cadence_days,
-                   {_days_since_touch(conn)} - cadence_days AS days_past
+                   {_days_since_touch(dialect)} - cadence_days AS days_past
               FROM party
-             WHERE cadence_days IS NOT NULL AND defected_on IS NULL{_owner_sql(owner)}
+             WHERE cadence_days IS NOT NULL AND defected_on IS NULL{owner_term}
         ) AS cold WHERE days_past > 0
         ORDER BY days_past DESC, id
         LIMIT :limit OFFSET :offset
         """
-    ).columns(id=Integer, name=String, last_contact_at=DateTime, cadence_days=Integer,
-              days_past=Integer)  # typed, so last_contact_at comes back as a datetime
-    params = {"today": today.isoformat(), "limit": limit, "offset": offset}
-    return list(conn.execute(sql, params | ({} if owner is _EVERYONE else {"owner": owner})))
 
 
-def count_going_cold(conn: Connection, today: date, *, owner: object = _EVERYONE) -> int:
-    sql = text(
-        f"""
+def count_going_cold_sql(owner_term: str = "", dialect: str = SQLITE) -> str:
+    """SQL: how many parties going_cold_sql would list without a limit."""
+    return f"""
         SELECT count(*) FROM party
-         WHERE cadence_days IS NOT NULL AND defected_on IS NULL{_owner_sql(owner)}
-           AND {_days_since_touch(conn)} > cadence_days
+         WHERE cadence_days IS NOT NULL AND defected_on IS NULL{owner_term}
+           AND {_days_since_touch(dialect)} > cadence_days
         """
-    )
-    params = {"today": today.isoformat()} | ({} if owner is _EVERYONE else {"owner": owner})
-    return conn.execute(sql, params).scalar_one()

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from reltui.services import Services
 
 POLL_SECONDS = 2.0
+# the use cases beyond the first screens' reads load this long after start, in a thread
+# (services.lazy): once the first screen has painted, before the user is likely to need them
+LOAD_SERVICES_AFTER = 1.0
 
 # (mode, key, label, what it shows): the top-level sections, in the order of their keys
 SECTIONS = (
@@ -181,6 +184,8 @@ class ReltuiApp(App[None]):
             else for_terminal(self.services.user)
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self._check_counter)
+        if hasattr(type(self.services), "load"):  # a LazyServices
+            self.set_timer(LOAD_SERVICES_AFTER, lambda: self.run_db(self.services.load, group="load"))
 
     def action_section(self, mode: str) -> None:
         while len(self.screen_stack) > 1 and self.current_mode == mode:
@@ -298,7 +303,7 @@ def run(target: str, *, user: str = "me") -> int:
     """Open the book at `target` as `user` and run the TUI; returns the exit code."""
     import sys
 
-    from reltui.services import Services
+    from reltui.services.lazy import LazyServices
     from reltui.store import open_store
 
     try:
@@ -307,7 +312,7 @@ def run(target: str, *, user: str = "me") -> int:
         sys.stderr.write(f"reltui: {exc.message}\n")
         return exc.exit_code
     try:
-        app = ReltuiApp(Services(store, user=user), db_label=store.label)  # never a password
+        app = ReltuiApp(LazyServices(store, user=user), db_label=store.label)  # never a password
         app.run()
         if app.return_code:
             return app.return_code
