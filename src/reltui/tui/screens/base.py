@@ -26,7 +26,9 @@ class QuickFooter(Footer):
     """Textual's Footer, rebuilt more cheaply. It builds its keys again whenever the bindings
     change (a screen opens, the focus moves), and a compact footer then gives each new key
     the "-compact" class one key at a time, each a restyle of the key (about a tenth of a
-    second for a screen's keys). The keys are born with the class here, so nothing changes."""
+    second for a screen's keys), and a footer that is not compact gives it and takes it away
+    again (a key's `compact` starts True until the footer's value reaches it). The keys are
+    born with the footer's value and class here, so nothing changes."""
 
     _rebuild_queued = False
 
@@ -46,8 +48,9 @@ class QuickFooter(Footer):
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
-            if self.compact and isinstance(widget, FooterKey):
-                widget.add_class("-compact", update=False)  # not mounted yet: no restyle
+            if isinstance(widget, FooterKey):  # not mounted yet: no restyle, no watcher
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
             yield widget
 
 

@@ -10,11 +10,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from reltui.domain.enums import RUNG_MEANING, Rung
 from reltui.domain.records import PartyRef, PartyRow
-from reltui.tui.screens.base import Section
+from reltui.tui.screens.base import QuickFooter, Section
 from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 
@@ -59,7 +59,7 @@ class LadderScreen(Section):
                     yield Label(rung.value, id=f"title-{rung.value}", markup=False)
                     yield VirtualTable((Column(RUNG_MEANING[rung], None),), id=f"rung-{rung.value}",
                                        empty="nobody yet")
-        yield Footer(compact=True)
+        yield QuickFooter(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -34,7 +34,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
@@ -44,6 +44,7 @@ from reltui.domain.enums import Segment
 from reltui.domain.errors import ReltuiError
 from reltui.domain.metrics import Figure, Period
 from reltui.domain.text import for_terminal
+from reltui.tui.screens.base import QuickFooter
 
 SEGMENTS = (Segment.ALL, Segment.B2C, Segment.B2B)
 SEGMENT_LABEL = {Segment.ALL: "all", Segment.B2C: "B2C", Segment.B2B: "B2B"}
@@ -456,7 +457,7 @@ class MetricsScreen(Screen):
                 for spec in CARDS:
                     yield FigureCard(spec)
             yield Grid(id="charts")  # the charts join once the first figures are shown
-        yield Footer(compact=True)
+        yield QuickFooter(compact=True)
 
     @staticmethod
     def _chart_panels() -> list[ChartPanel]:

@@ -11,12 +11,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from reltui.domain.records import ColdParty, DatedParty, FollowUpRow, PartyRef, TodayView
 from reltui.domain.text import for_terminal
 from reltui.tui.safe import due_label, safe_text, short_date
-from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, Section, follow_up_party
+from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, QuickFooter, Section, follow_up_party
 
 WELCOME = """\
 Welcome to reltui: a relationship book for one person, kept in a file on this machine.
@@ -87,7 +87,7 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
         table.add_column("Party", key="party", width=26)
         table.add_column("What", key="what")
         yield table
-        yield Footer(compact=True)
+        yield QuickFooter(compact=True)
 
     def reload(self) -> None:
         self.app.run_db(load_today, self.app.services, self.app.whose, then=self.when_shown(self._show),
