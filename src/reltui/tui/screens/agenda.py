@@ -14,7 +14,8 @@ from textual.widgets import Header, Static
 
 from reltui.domain.records import FollowUpRow, PartyRef
 from reltui.tui.safe import short_date
-from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, QuickFooter, Section, follow_up_party
+from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, Section, follow_up_party
+from reltui.tui.widgets.keybar import KeyBar
 from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 VIEWS = ("all", "overdue", "today", "week", "later")
@@ -100,7 +101,7 @@ class AgendaScreen(FollowUpKeys, OwnerFilter, Section):
         yield Header(icon="")
         yield Static("", id="counts")
         yield VirtualTable(COLUMNS, empty="No open follow-ups here. f schedules one.", id="agenda")
-        yield QuickFooter(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -6,52 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
-
-try:  # Textual's footer key class is not public API: without it, keys get their class as usual
-    from textual.widgets._footer import FooterKey
-except ImportError:  # pragma: no cover - a Textual that moved it
-    FooterKey = ()  # isinstance(widget, ()) is always False
 
 from reltui.domain.records import FollowUpRow, PartyRef
 from reltui.domain.text import for_terminal
 
 T = TypeVar("T")
-
-
-class QuickFooter(Footer):
-    """Textual's Footer, rebuilt more cheaply. It builds its keys again whenever the bindings
-    change (a screen opens, the focus moves), and a compact footer then gives each new key
-    the "-compact" class one key at a time, each a restyle of the key (about a tenth of a
-    second for a screen's keys), and a footer that is not compact gives it and takes it away
-    again (a key's `compact` starts True until the footer's value reaches it). The keys are
-    born with the footer's value and class here, so nothing changes."""
-
-    _rebuild_queued = False
-
-    def bindings_changed(self, screen: Screen) -> None:
-        # Opening a screen changes its bindings several times in a row (the stack, the focus);
-        # Textual queues a rebuild for each. One queued rebuild reads the latest bindings.
-        if self._rebuild_queued:
-            self._bindings_ready = True
-            return
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._rebuild_queued = True
-        super().bindings_changed(screen)
-
-    async def recompose(self) -> None:
-        self._rebuild_queued = False
-        await super().recompose()
-
-    def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            if isinstance(widget, FooterKey):  # not mounted yet: no restyle, no watcher
-                widget.set_reactive(FooterKey.compact, self.compact)
-                widget.set_class(self.compact, "-compact", update=False)
-            yield widget
 
 
 class Section(Screen):

@@ -14,7 +14,8 @@ from textual.widgets import Header, Label, Static
 
 from reltui.domain.enums import RUNG_MEANING, Rung
 from reltui.domain.records import PartyRef, PartyRow
-from reltui.tui.screens.base import QuickFooter, Section
+from reltui.tui.screens.base import Section
+from reltui.tui.widgets.keybar import KeyBar
 from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 
@@ -59,7 +60,7 @@ class LadderScreen(Section):
                     yield Label(rung.value, id=f"title-{rung.value}", markup=False)
                     yield VirtualTable((Column(RUNG_MEANING[rung], None),), id=f"rung-{rung.value}",
                                        empty="nobody yet")
-        yield QuickFooter(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -44,7 +44,7 @@ from reltui.domain.enums import Segment
 from reltui.domain.errors import ReltuiError
 from reltui.domain.metrics import Figure, Period
 from reltui.domain.text import for_terminal
-from reltui.tui.screens.base import QuickFooter
+from reltui.tui.widgets.keybar import KeyBar
 
 SEGMENTS = (Segment.ALL, Segment.B2C, Segment.B2B)
 SEGMENT_LABEL = {Segment.ALL: "all", Segment.B2C: "B2C", Segment.B2B: "B2B"}
@@ -457,7 +457,7 @@ class MetricsScreen(Screen):
                 for spec in CARDS:
                     yield FigureCard(spec)
             yield Grid(id="charts")  # the charts join once the first figures are shown
-        yield QuickFooter(compact=True)
+        yield KeyBar()
 
     @staticmethod
     def _chart_panels() -> list[ChartPanel]:

@@ -16,7 +16,8 @@ from reltui.domain.metrics import TIERS
 from reltui.domain.money import format_money
 from reltui.domain.records import PartyRef, PartyRow
 from reltui.tui.safe import short_date
-from reltui.tui.screens.base import OwnerFilter, QuickFooter, Section
+from reltui.tui.screens.base import OwnerFilter, Section
+from reltui.tui.widgets.keybar import KeyBar
 from reltui.tui.widgets.virtual_table import Column, Source, VirtualTable
 
 SORTS = ("name", "rung", "last_contact", "next_follow_up", "revenue")
@@ -172,7 +173,7 @@ class PartiesScreen(OwnerFilter, Section):
         yield Static("", id="status")
         yield VirtualTable(COLUMNS, empty="No party matches. Backspace clears the filters; n adds a party.",
                            id="parties")
-        yield QuickFooter(compact=True)
+        yield KeyBar()
 
     @property
     def table(self) -> VirtualTable:

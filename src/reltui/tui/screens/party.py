@@ -18,7 +18,8 @@ from reltui.domain.money import format_money
 from reltui.domain.records import PartyDetail, PartyRef, TimelineEntry
 from reltui.domain.text import for_terminal
 from reltui.tui.safe import safe_text, short_date
-from reltui.tui.screens.base import QuickFooter, Section
+from reltui.tui.screens.base import Section
+from reltui.tui.widgets.keybar import KeyBar
 from reltui.tui.widgets.virtual_table import Column, VirtualTable
 
 TIMELINE_LIMIT = 500
@@ -146,7 +147,7 @@ class PartyScreen(Section):
         # only the visible lines are drawn: a party with 500 contacts opens as fast as one with 5
         yield VirtualTable(TIMELINE_COLUMNS, id="timeline",
                            empty="No history yet: l logs a contact.")
-        yield QuickFooter(compact=True)
+        yield KeyBar()
 
     def reload(self) -> None:
         self.app.run_db(load_party, self.app.services, self.party_id, then=self._show,

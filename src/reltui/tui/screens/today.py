@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Header, Static
 from reltui.domain.records import ColdParty, DatedParty, FollowUpRow, PartyRef, TodayView
 from reltui.domain.text import for_terminal
 from reltui.tui.safe import due_label, safe_text, short_date
-from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, QuickFooter, Section, follow_up_party
+from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, Section, follow_up_party
+from reltui.tui.widgets.keybar import KeyBar
 
 WELCOME = """\
 Welcome to reltui: a relationship book for one person, kept in a file on this machine.
@@ -59,6 +60,12 @@ def load_today(services, owner: str | None = None) -> tuple[TodayView, int]:  # 
     return services.today_view(limit=TODAY_LIMIT, owner=owner), services.count_parties()
 
 
+def _add_columns(table: DataTable, what_width: int) -> None:
+    table.add_column("When", key="when", width=22)  # "2 Nov 2025 · 386d late"
+    table.add_column("Party", key="party", width=26)
+    table.add_column("What", key="what", width=what_width)
+
+
 class TodayScreen(FollowUpKeys, OwnerFilter, Section):
     help_title = "Today"
     DEFAULT_CSS = """
@@ -77,17 +84,16 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
     def __init__(self) -> None:
         super().__init__()
         self.lines: dict[str, Line] = {}
+        self._rows: list[tuple[str, tuple[Text, ...]]] = []  # what _show puts in the table
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("", id="summary")
         yield Static(WELCOME, id="welcome", markup=False)
         table: DataTable = DataTable(id="today", cursor_type="row", zebra_stripes=False)
-        table.add_column("When", key="when", width=22)  # "2 Nov 2025 · 386d late"
-        table.add_column("Party", key="party", width=26)
-        table.add_column("What", key="what")
+        _add_columns(table, len("What"))
         yield table
-        yield QuickFooter(compact=True)
+        yield KeyBar()
 
     def reload(self) -> None:
         self.app.run_db(load_today, self.app.services, self.app.whose, then=self.when_shown(self._show),
@@ -99,8 +105,7 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
         today = view.today
         table = self.query_one("#today", DataTable)
         keep = table.cursor_row
-        table.clear()
-        self.lines = {}
+        self.lines, self._rows = {}, []
 
         def section(key: str, title: str, count: int) -> None:
             self._add(table, f"h-{key}", Line(key), Text(title.upper(), style="bold"),
@@ -135,6 +140,13 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
         if view.is_empty and parties:
             self._add(table, "h-clear", Line("clear"), Text("All clear", style="bold green"), Text(""),
                       Text("Nothing due, nobody going cold. n adds a party, a opens the agenda."))
+        # The What column as wide as its widest line, set before the rows go in: a width
+        # left to the table is measured when it is next idle, and a frame drawn before that
+        # stays cut to the heading's width.
+        table.clear(columns=True)
+        _add_columns(table, max([len("What"), *(cells[2].cell_len for _key, cells in self._rows)]))
+        for key, cells in self._rows:
+            table.add_row(*cells, key=key)
         table.move_cursor(row=min(keep, table.row_count - 1) if table.row_count else 0)
         self._summary(view, parties)
 
@@ -155,7 +167,7 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
 
     def _add(self, table: DataTable, key: str, line: Line, *cells: Text) -> None:
         self.lines[key] = line
-        table.add_row(*cells, key=key)
+        self._rows.append((key, cells))
 
     def _follow_up(self, table: DataTable, row: FollowUpRow, today, style: str) -> None:  # noqa: ANN001
         when = due_label(row.due_on, today)
