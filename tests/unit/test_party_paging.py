@@ -46,18 +46,29 @@ def test_keyset_pages_match_offset_pages(svc, query):
         assert list(source.tail(100)) == rows[-100:]
 
 
+@pytest.mark.parametrize("way", ["set", "probe"])
 @pytest.mark.parametrize("word", ["a", "e", "an", "zzz"])
-def test_walking_the_index_finds_what_sorting_the_matches_finds(svc, word, monkeypatch):
+def test_walking_the_index_finds_what_sorting_the_matches_finds(svc, word, way, monkeypatch):
     sorted_pages = {}
+    monkeypatch.setattr(reads.Reads, "_walk", lambda self, fts, dialect: "")  # sort the matches
     for sort in ("name", "revenue", "last_contact"):
         for descending in (False, True):
             for offset in (0, 100, 250):
                 sorted_pages[sort, descending, offset] = svc.list_parties(
                     search=word, sort=sort, descending=descending, offset=offset, limit=100)
-    monkeypatch.setattr(reads, "DENSE_MATCHES", 1)  # every search counts as broad: walk
+    monkeypatch.setattr(reads.Reads, "_walk", lambda self, fts, dialect: way)  # walk an index
     for (sort, descending, offset), page in sorted_pages.items():
         assert svc.list_parties(search=word, sort=sort, descending=descending, offset=offset,
                                 limit=100) == page
+
+
+def test_how_a_search_pages_follows_how_much_of_the_book_it_matches(svc, monkeypatch):
+    monkeypatch.setattr(reads, "DENSE_MATCHES", 50)  # the 700-party book: a quarter is 175
+    fts = {w: reads.queries.fts_query(w) for w in ("a", "be", "zzz")}
+    counts = {w: len(svc.list_parties(search=w, status="all", limit=10_000)) for w in fts}
+    assert counts["a"] >= 175 and 50 <= counts["be"] < 175 and counts["zzz"] == 0, counts
+    assert [svc._walk(fts[w], svc.store.dialect_name) for w in ("a", "be", "zzz")] == \
+        ["probe", "set", ""]
 
 
 @pytest.mark.parametrize("status", [None, "active", "all", "defected"])

@@ -55,7 +55,10 @@ SORTS = {
 }
 # the sorts an index gives in order (rung_level's index continues by name, not id)
 WALKABLE_SORTS = frozenset({"name", "last_contact", "next_follow_up", "revenue"})
-DENSE_MATCHES = 10_000  # a search matching at least this many parties pages by walking an index
+# A search matching at least this many parties pages by walking an index; one matching at
+# least this share of the book asks the search index row by row as it walks
+DENSE_MATCHES = 1_000
+PROBE_SHARE = 4  # a quarter
 WALK_ROWS = 2_000  # ... for pages within this many rows of either end (they are read from the nearer)
 
 
@@ -120,7 +123,7 @@ class Reads:
     def party_filter(self, *, search: str | None = None, rung: str | None = None,
                      kind: str | None = None, tag: str | None = None,
                      status: str | None = None, segment: str | None = None,
-                     ids: Sequence[int] | None = None, walk: bool = False,
+                     ids: Sequence[int] | None = None, walk: str = "",
                      owner: str | None = None) -> tuple[str, dict[str, Any]]:
         """The WHERE clause (SQL over `party`) and its parameters for these filters. `walk`:
         match the search while walking the sort's index, not by reading every match and
@@ -174,15 +177,11 @@ class Reads:
         way = "DESC" if descending else "ASC"
         order = f"{SORTS[sort]} {way}, party.id {way}"
         offset, limit = max(0, offset), max(0, min(limit, 10_000))
-        # A search that matches most of the book ('n' finds half of it) is cheaper to page by
-        # walking the sort's index and keeping the matches (a page is found within a few
-        # hundred rows) than by reading every match and sorting them all; a narrow one the
-        # other way round. A capped count of the matches tells them apart.
         dialect = self.store.dialect_name
         fts = queries.fts_query(search, dialect) if search else None
-        walk = (fts is not None and sort in WALKABLE_SORTS and offset + limit <= WALK_ROWS
-                and self.store.rows(queries.count_matches_sql(dialect),
-                                    {"fts": fts, "cap": DENSE_MATCHES})[0][0] >= DENSE_MATCHES)
+        walk = ""
+        if fts is not None and sort in WALKABLE_SORTS and offset + limit <= WALK_ROWS:
+            walk = self._walk(fts, dialect)
         where, params = self.party_filter(search=search, rung=rung, kind=kind, tag=tag,
                                           status=status, segment=segment, ids=ids, walk=walk,
                                           owner=owner)
@@ -198,6 +197,18 @@ class Reads:
                          day(defected) if defected else None, owner)
                 for pid, name, organisation, kind, rung, last, next_on, revenue, defected, owner
                 in rows]
+
+    def _walk(self, fts: str, dialect: str) -> str:
+        """How to page a search: a search that matches much of the book ('n' finds half of it)
+        is cheaper to page by walking the sort's index and keeping the matches (a page is
+        found within a few hundred rows) than by reading every match and sorting them all; a
+        narrow one the other way round. A capped count of the matches tells them apart."""
+        book = self.store.rows("SELECT coalesce(max(id), 0) FROM party")[0][0]  # about its size
+        most = max(DENSE_MATCHES, book // PROBE_SHARE)
+        found = self.store.rows(queries.count_matches_sql(dialect), {"fts": fts, "cap": most})[0][0]
+        if found >= most and most > DENSE_MATCHES:
+            return "probe"
+        return "set" if found >= DENSE_MATCHES else ""
 
     def count_parties(self, **filters: Any) -> int:
         search, status = filters.get("search"), filters.get("status")

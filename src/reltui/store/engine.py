@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 APPLICATION_ID = 0x52454C54  # "RELT": marks a file as a reltui database
 BUSY_TIMEOUT_MS = 15_000
+READERS = 2  # light-read connections open at once (Store.rows)
 SQLITE_HEADER = b"SQLite format 3\x00"
 RESTORE_HINT = "If this is your book, restore it from a backup (reltui restore BACKUP)."
 
@@ -55,8 +56,11 @@ class Store:
         self.dialect_name = "sqlite" if url is None else "postgresql"
         self._engine: Engine | None = None
         self._lock = threading.Lock()  # making the engine
-        self._reader_lock = threading.Lock()  # one light read at a time on its connection
-        self._reader: sqlite3.Connection | None = None
+        # light reads (rows) on query-only connections: up to READERS at once (a list's page
+        # and its count run side by side, SQLite releasing the GIL), each kept for the next
+        self._readers_free: list[sqlite3.Connection] = []
+        self._readers_open = 0
+        self._readers = threading.Condition()
         self._watch: sqlite3.Connection | None = None
 
     @property
@@ -123,11 +127,31 @@ class Store:
         """
         if not self.is_sqlite:
             return self._rows_through_sqlalchemy(sql, params)
-        with _translate_errors(self), self._reader_lock:
-            if self._reader is None:
-                self._reader = _connect(self.path)
-                self._reader.execute("PRAGMA query_only = ON")
-            return self._reader.execute(sql, dict(params or {})).fetchall()
+        with _translate_errors(self):
+            reader = self._take_reader()
+            try:
+                return reader.execute(sql, dict(params or {})).fetchall()
+            finally:
+                with self._readers:
+                    self._readers_free.append(reader)
+                    self._readers.notify()
+
+    def _take_reader(self) -> sqlite3.Connection:
+        with self._readers:
+            while not self._readers_free and self._readers_open >= READERS:
+                self._readers.wait()
+            if self._readers_free:
+                return self._readers_free.pop()
+            self._readers_open += 1
+        try:
+            reader = _connect(self.path)
+            reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            with self._readers:
+                self._readers_open -= 1
+                self._readers.notify()
+            raise
+        return reader
 
     @property
     def _read_options(self) -> dict[str, Any]:
@@ -179,10 +203,11 @@ class Store:
         if self._watch is not None:
             self._watch.close()
             self._watch = None
-        with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+        with self._readers:
+            for reader in self._readers_free:
+                reader.close()
+            self._readers_open -= len(self._readers_free)
+            self._readers_free.clear()
         if self._engine is not None:
             self._engine.dispose()
 

@@ -39,13 +39,18 @@ def search_ids_sql(dialect: str = SQLITE) -> str:
     return "SELECT rowid FROM party_search WHERE party_search MATCH :fts"
 
 
-def search_filter_sql(*, walk: bool = False, dialect: str = SQLITE) -> str:
+def search_filter_sql(*, walk: str = "", dialect: str = SQLITE) -> str:
     """SQL (a WHERE term) keeping the parties that match :fts. SQLite reads the matches and
-    looks each party up; with `walk` the '+' stops it from doing so, and it walks the index
-    of the ORDER BY instead, keeping the rows that match (best when most rows match).
-    PostgreSQL's planner weighs the two ways itself."""
+    looks each party up. With `walk` it walks the index of the ORDER BY instead, keeping the
+    rows that match (best when many rows match): "set" reads the matches into a set first
+    and checks each row against it (the '+' stops it from looking the parties up), "probe"
+    asks the search index about each row as it comes (best when most rows match: no set of
+    tens of thousands to build). PostgreSQL's planner weighs the ways itself."""
     if dialect == POSTGRES:
         return f"party.id IN ({search_ids_sql(dialect)})"
+    if walk == "probe":
+        return ("EXISTS (SELECT 1 FROM party_search WHERE party_search MATCH :fts"
+                " AND party_search.rowid = party.id)")
     return f"{'+' if walk else ''}party.id IN ({search_ids_sql(dialect)})"
 
 
