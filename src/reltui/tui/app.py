@@ -193,9 +193,21 @@ class ReltuiApp(App[None]):
         self.switch_mode(mode)
 
     def open_party(self, party_id: int) -> None:
-        from reltui.tui.screens.party import PartyScreen
+        """Read the party, then open its screen with everything on it: one layout and one
+        paint, not an empty screen first and the party after."""
+        from reltui.tui.screens.party import PartyScreen, load_party
 
-        self.push_screen(PartyScreen(party_id))
+        origin = self.screen
+
+        def show(loaded) -> None:  # noqa: ANN001
+            if self.screen is origin:  # not if the user went elsewhere meanwhile
+                self.push_screen(PartyScreen(party_id, loaded))
+
+        def gone(error: ReltuiError) -> None:  # deleted meanwhile, here or in another terminal
+            self.notify(error.message, severity="warning", markup=False)
+
+        self.run_db(load_party, self.services, party_id, then=show, on_error=gone,
+                    group="open-party", exclusive=True)
 
     def current_party(self) -> PartyRef | None:
         getter = getattr(self.screen, "current_party", None)

@@ -131,10 +131,12 @@ class PartyScreen(Section):
                 tooltip="Delete the party and its history (asks first, says what goes)"),
     ]
 
-    def __init__(self, party_id: int) -> None:
+    def __init__(self, party_id: int,
+                 loaded: tuple[PartyDetail, list[TimelineEntry]] | None = None) -> None:
         super().__init__()
         self.party_id = party_id
         self.detail: PartyDetail | None = None
+        self._loaded = loaded  # read before the screen opened (app.open_party): drawn at once
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -150,6 +152,10 @@ class PartyScreen(Section):
         yield KeyBar()
 
     def reload(self) -> None:
+        if self._loaded is not None:  # the first paint shows the party, not an empty screen
+            loaded, self._loaded = self._loaded, None
+            self._show(loaded)
+            return
         self.app.run_db(load_party, self.app.services, self.party_id, then=self._show,
                         on_error=self._gone, group=f"party-{self.party_id}", exclusive=True)
 
