@@ -15,7 +15,24 @@ from reltui.domain.text import for_terminal
 T = TypeVar("T")
 
 
-class Section(Screen):
+class StyledScreen(Screen):
+    """A screen born with the app's styles already current.
+
+    Textual re-reads every stylesheet and restyles every widget of every screen when a
+    section (a mode) is first opened, twice, because a new screen counts as having missed
+    every style change so far (`_css_update_count`). A screen made now is styled when it
+    mounts, from the stylesheet as it is: the refresh is needed only by screens that were
+    made before a change of theme (such as the first, made before the theme is applied). Skipping it was a tenth of the work from start to the
+    Parties list painted. (The counter is Textual's own; if it goes, the refresh comes back,
+    which tests/tui/test_restyles.py notices.)"""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        if self.app.screen_stack:  # not the first screen: that one is styled with the theme
+            self._css_update_count = getattr(self.app, "_css_update_count", -1)
+
+
+class Section(StyledScreen):
     """A screen that shows data: `reload()` runs on mount and whenever the book changes."""
 
     help_title = ""

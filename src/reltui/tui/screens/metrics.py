@@ -32,7 +32,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 from textual_plotext import PlotextPlot
@@ -44,6 +44,7 @@ from reltui.domain.enums import Segment
 from reltui.domain.errors import ReltuiError
 from reltui.domain.metrics import Figure, Period
 from reltui.domain.text import for_terminal
+from reltui.tui.screens.base import StyledScreen
 from reltui.tui.widgets.keybar import KeyBar
 
 SEGMENTS = (Segment.ALL, Segment.B2C, Segment.B2B)
@@ -407,7 +408,7 @@ class PeriodDialog(ModalScreen[Period | None]):
 
 # -- the screen -----------------------------------------------------------------------------------
 
-class MetricsScreen(Screen):
+class MetricsScreen(StyledScreen):
     """Figures and charts for a period and a segment."""
 
     DEFAULT_CSS = """
