@@ -1,5 +1,6 @@
-"""The footer (KeyBar): the screen's keys in one line, whole keys only when they don't all fit,
-help and the palette always in sight; a click presses a key; a disabled key is dimmed."""
+"""Keys. The footer (KeyBar): the screen's keys in one line, whole keys only when they don't
+all fit, help and the palette always in sight; a click presses a key; a disabled key is dimmed.
+And keys typed in one burst after the search key go into the search."""
 
 from __future__ import annotations
 
@@ -82,3 +83,20 @@ async def test_a_disabled_key_is_dimmed_and_a_click_on_it_only_rings():
         await pilot.click(KeyBar, offset=(zap, 0))
         await pilot.pause()
         assert rang and not getattr(app, "zapped", False)
+
+
+async def test_search_typed_in_one_burst_goes_into_the_search(svc, book):
+    # over SSH a fast "/ada" arrives in one read: the keys after "/" are routed only once the
+    # search box has the focus, not to the list (where "a" would open the agenda)
+    from textual import events
+    from textual.widgets import Input
+
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await press(app, pilot, "p")
+        for key, character in (("slash", "/"), ("a", "a"), ("d", "d"), ("a", "a")):
+            app.post_message(events.Key(key, character))
+        await settle(app, pilot)
+        assert isinstance(app.screen, PartiesScreen)
+        assert app.screen.query_one("#search", Input).value == "ada"
+        assert "1 party · matching the search" in screen_text(app)

@@ -141,7 +141,10 @@ class PartiesScreen(OwnerFilter, Section):
     PartiesScreen #status { height: 1; padding: 0 1; background: $panel; }
     """
     BINDINGS = [
-        Binding("slash", "search", "Search", id="parties.search", tooltip="Type to search as you go"),
+        # priority: the search box has the focus before the next key is routed, so "/mar"
+        # typed fast (or arriving in one read over SSH) is a search for "mar"
+        Binding("slash", "search", "Search", id="parties.search", tooltip="Type to search as you go",
+                priority=True),
         Binding("o", "sort", "Sort", id="parties.sort",
                 tooltip="Sort by name, rung, last contact, next follow-up, revenue"),
         Binding("O", "reverse", "Reverse", id="parties.reverse", show=False, tooltip="Reverse the order"),
@@ -224,7 +227,7 @@ class PartiesScreen(OwnerFilter, Section):
             self.table.focus()
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.set_focus(self.query_one("#search", Input))  # at once, for the next key
 
     # -- filters and order ------------------------------------------------------------------
 
