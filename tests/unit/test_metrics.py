@@ -485,3 +485,71 @@ def test_follow_up_and_step_counts_read_indexes_alone(store, segment):
              if row[3].startswith(("SEARCH f ", "SCAN f ", "SEARCH st ", "SCAN st "))]
     assert len(reads) == 7  # three follow-up scans per call, one over the steps
     assert all("COVERING INDEX" in read for read in reads), reads
+
+
+def test_past_cadence_counts_whole_days_whatever_the_time_of_day(book, clock):
+    """Days past cadence are whole days from the last contact's day to the end: a contact at
+    23:59 counts as its day, not as the day after (the SQL compares day numbers of moments)."""
+    contacts = {"Late evening": datetime(2025, 12, 1, 23, 59, 59, 999999),  # 30 days: not past
+                "Midnight": datetime(2025, 12, 1, 0, 0),  # 30 days: not past
+                "Day before": datetime(2025, 11, 30, 23, 59, 59)}  # 31 days: past by 1
+    for name, at in contacts.items():
+        pid = add(book, clock, name, on=date(2024, 1, 1), cadence=30)
+        book.record_purchase(pid, "10", on=date(2024, 2, 1))
+        book.log_interaction(pid, "Call", at=at)
+    m = compute_metrics(book, *Y2025)
+    assert (m.past_cadence.value, m.past_cadence.base) == (1, 3)
+    rows = drill_down("past_cadence", book, *Y2025).rows
+    assert [(r.name, r.value) for r in rows] == [("Day before", 1)]
+
+
+def test_buyers_of_a_period_ending_today_agree_with_summing_every_purchase(book, clock, monkeypatch):
+    """With no purchase after the end, the buyers' figures take each new buyer's totals from
+    its rollup columns; they must equal those of summing the period's purchases one by one
+    (the general way, forced here), for every segment and owner, first purchase on the
+    start day, defected and won-back buyers included."""
+    import reltui.services.metrics as metrics_module
+    from reltui.sample import generate
+
+    generate(book.store, parties=300, seed=3, today=date(2026, 1, 15))
+    start = date(2025, 1, 16)  # the default period: the 12 months ending today
+    edge = add(book, clock, "Starts on the first day", on=date(2024, 6, 1))
+    book.record_purchase(edge, "40", cost="15", on=start)
+    book.record_purchase(edge, "25", on=date(2025, 8, 1))
+    gone = add(book, clock, "Gone on the first day", on=date(2024, 6, 1))
+    book.record_purchase(gone, "70", cost="10", on=start)
+    book.defect(gone, "price", on=start)
+    back = add(book, clock, "Won back", on=date(2024, 6, 1))
+    book.record_purchase(back, "90", cost="95", on=date(2024, 7, 1))
+    book.defect(back, "service", on=date(2024, 12, 1))
+    book.win_back(back, on=date(2025, 3, 1))
+    book.record_purchase(back, "30", on=date(2025, 4, 1))
+    for pid in (edge, gone):
+        book.assign_owner(pid, "Maya")
+
+    real_all_in = metrics_module.q._all_in
+    taken = []
+
+    def spy(conn, end):
+        taken.append(real_all_in(conn, end))
+        return taken[-1]
+
+    def figures(segment: str, owner: str | None) -> dict:
+        result = metrics_to_json(compute_metrics(book, segment=segment, owner=owner))
+        assert result["period"]["from"] == start.isoformat()
+        return result
+
+    owners = [None, "", "Maya"]
+    for segment in ("all", "b2c", "b2b"):
+        for owner in owners:
+            monkeypatch.setattr(metrics_module.q, "_all_in", spy)
+            fast = figures(segment, owner)
+            assert taken and all(taken), "a period ending today takes the rollups"
+            taken.clear()
+            monkeypatch.setattr(metrics_module.q, "_all_in", lambda conn, end: 0)
+            assert figures(segment, owner) == fast, (segment, owner)
+    m = compute_metrics(book)
+    assert m.buyers > 100 and m.tier("platinum").count > 0 and m.lost > 0
+    platinum = drill_down("pyramid:platinum", book, limit=10_000)
+    assert platinum.total == m.tier("platinum").count
+    assert sum(r.value for r in platinum.rows) == m.tier("platinum").profit
