@@ -109,8 +109,8 @@ class KeyBar(Widget, can_focus=False):
         if palette is not None:
             tail += 2 + len(palette[1]) + (1 + len(palette[2]) if palette[2] else 0)
         room = max(0, self.size.width - tail)
-        if len(line) > room:  # the keys that fit whole; `?` lists them all
-            spans = [span for span in spans if span.end <= room]
+        if len(line) > room:  # the keys that fit whole, a space after each; `?` lists them all
+            spans = [span for span in spans if span.end < room]
             line.truncate(spans[-1].end if spans else 0)
         line.truncate(room, pad=True)
         for item in pinned:
