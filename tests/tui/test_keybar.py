@@ -35,7 +35,7 @@ async def test_a_narrow_terminal_shows_whole_keys_and_keeps_help_in_sight(svc, b
         await press(app, pilot, "p")
         line = footer(app)
         assert len(line) <= 60
-        assert line.rstrip().endswith("? Help ▏^p palette")
+        assert line.rstrip().endswith(" ? Help ▏^p palette")  # a space before it, always
         shown = line.split("? Help")[0].rstrip()
         # every key drawn is whole: the text before the help key ends with a full label
         labels = ["Search", "Sort", "Rung", "Kind", "Active/defected", "Whose", "Today", "Parties"]
