@@ -64,6 +64,7 @@ class _Bar:
     """A rich progress bar on stderr, started only once an import proves long."""
 
     PHASES = {"reading": "reading", "checking": "checking", "writing": "writing",
+              "importing": "reading and writing",
               "copying": "copying"}
 
     def __init__(self) -> None:

@@ -18,7 +18,7 @@ from reltui.tui.screens.party import PartyScreen
 from reltui.tui.screens.today import TodayScreen
 from reltui.tui.widgets.virtual_table import VirtualTable
 
-from tui_helpers import NOW, TODAY, add, make_app, press, screen_text, settle, type_text
+from tui_helpers import NOW, TODAY, add, make_app, open_import, press, screen_text, settle, type_text
 
 
 def _open(svc: Services, status: str = "open"):
@@ -424,18 +424,13 @@ async def test_tier_filter_shows_the_pyramid_tier(svc, book):
 
 
 async def test_import_shows_the_dry_run_then_imports(svc, book, tmp_path):
-    from reltui.tui.modals.data import ImportScreen
-
     card = tmp_path / "phone.vcf"
     card.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Grace Hopper\r\nEMAIL:grace@example.org\r\n"
                     "END:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\n"
                     "EMAIL:ada@example.org\r\nEND:VCARD\r\n", encoding="utf-8")
     app = make_app(svc)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot)
-        await press(app, pilot, "i")
-        assert isinstance(app.screen, ImportScreen)
-        app.screen.query_one("#path", Input).value = str(card)
+        await open_import(app, pilot, card)
         await press(app, pilot, "enter")
         text = screen_text(app)
         assert "would be" in text and "Enter imports" in text

@@ -43,3 +43,15 @@ def screen_text(app) -> str:
 
 def add(svc: Services, name: str, **kwargs) -> int:
     return svc.add_party(PartyIn(name=name, **kwargs))
+
+
+async def open_import(app, pilot, path) -> None:  # noqa: ANN001
+    """Press i (import) and type `path` into the import screen's path field."""
+    from textual.widgets import Input
+
+    from reltui.tui.modals.data import ImportScreen
+
+    await settle(app, pilot)
+    await press(app, pilot, "i")
+    assert isinstance(app.screen, ImportScreen)
+    app.screen.query_one("#path", Input).value = str(path)

@@ -22,6 +22,7 @@ through `reltui import` changes nothing.
 from __future__ import annotations
 
 import binascii
+import itertools
 import quopri
 import re
 from collections.abc import Iterable, Iterator
@@ -38,6 +39,9 @@ BINARY_PROPERTIES = {"PHOTO", "LOGO", "SOUND", "KEY"}
 QUIET = {"VERSION", "PRODID", "REV", "UID", "X-ABUID", "SORT-STRING", "CLIENTPIDMAP",
          "X-ABSHOWAS", "X-ABLABEL", "KIND", "X-ADDRESSBOOKSERVER-KIND", "X-RELTUI-ID"}
 _APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
+_MAILTO = re.compile(r"^mailto:", re.IGNORECASE)
+_TEL = re.compile(r"^tel:", re.IGNORECASE)
+_BDAY = re.compile(r"^(\d{4}|--)-?(\d{2})-?(\d{2})(?:[T ].*)?$")
 _ESCAPE_OUT = str.maketrans({"\\": "\\\\", "\n": "\\n", ",": "\\,", ";": "\\;"})
 _TYPE_LABELS = {"cell": "mobile", "mobile": "mobile", "iphone": "mobile", "home": "home",
                 "work": "work", "fax": "fax", "pager": "pager", "main": "main", "other": "other",
@@ -57,35 +61,80 @@ class _Prop:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def read_vcards(data: bytes, *, charset: str = "utf-8") -> Iterator[Record]:
-    """Every card in `data` (UTF-8 bytes, unless a card says otherwise), in file order."""
-    number = 0
-    for start, props, problem in _cards(_logical_lines(data)):
-        number += 1
-        record = Record(where=f"card {number:,} (line {start:,})")
+def read_vcards(data: bytes, *, charset: str = "utf-8", first_line: int = 0,
+                last: bool = True) -> Iterator[Record]:
+    """Every card in `data` (UTF-8 bytes, unless a card says otherwise), in file order.
+
+    `data` may be one piece of a file cut by `split_cards`: `first_line` is the number of
+    lines before it (line numbers stay the file's), and `last` is False for every piece but
+    the last (a card cut short there is followed by the next piece's first card)."""
+    cards = read_numbered(data, charset=charset, first_line=first_line, last=last)
+    for number, (start, record) in enumerate(cards, 1):
+        record.where = f"card {number:,} (line {start:,})"
+        yield record
+
+
+def read_numbered(data: bytes, *, charset: str = "utf-8", first_line: int = 0,
+                  last: bool = True) -> Iterator[tuple[int, Record]]:
+    """(first line, record) per card, the record's `where` left for the caller to say (a
+    piece of a file does not know how many cards came before it)."""
+    for start, props, problem in _cards(_logical_lines(data, first_line), last=last):
+        record = Record(where="")
         if problem:
             record.problems.append(problem)
         try:
             _fill(record, props, charset)
         except InvalidInput as exc:
             record.problems.append(exc.message)
-        yield record
+        yield start, record
 
 
 def count_cards(data: bytes) -> int:
-    """A quick estimate of the number of cards (for progress), without parsing them."""
-    return len(re.findall(rb"(?im)^begin:vcard\s*$", data))
+    """A quick estimate of the number of cards (for progress, and to choose how to read
+    them), without parsing them: the lines that begin with BEGIN:VCARD."""
+    upper = data.upper()
+    return upper.count(b"\nBEGIN:VCARD") + upper.startswith(b"BEGIN:VCARD")
 
 
-def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+# Where a file can be cut into pieces that read alone exactly as they read in the whole: an
+# END:VCARD line (blank lines after it allowed) followed by a BEGIN:VCARD line. After an
+# END:VCARD no fold, quoted-printable or base64 value carries over, and no AGENT card is open.
+_CUT = re.compile(rb"(?im)^END:VCARD[ \t]*\r?\n(?:[ \t]*\r?\n)*(?=BEGIN:VCARD[ \t]*\r?$)")
+
+
+def split_cards(data: bytes, pieces: int) -> list[tuple[int, int, int]]:
+    """Cut `data` into about `pieces` runs of whole cards: (start, end, lines before start)
+    each, for `read_vcards(data[start:end], first_line=..., last=...)`. A file without a
+    clean place to cut is one piece."""
+    cuts = [0]
+    step = max(1, len(data) // max(1, pieces))
+    while True:
+        m = _CUT.search(data, cuts[-1] + step)
+        if m is None or len(data) - m.end() < step // 2:
+            break
+        cuts.append(m.end())
+    cuts.append(len(data))
+    result, lines = [], 0
+    for start, end in itertools.pairwise(cuts):
+        result.append((start, end, lines))
+        lines += len(data[start:end].splitlines())  # every piece but the last ends a line
+    return result
+
+
+def _logical_lines(data: bytes, first_line: int = 0) -> Iterator[tuple[int, bytes]]:
     """(first line number, unfolded line) for each content line; blank lines dropped."""
+    if _plain(data):  # no folded, quoted-printable or base64 line: each line stands alone
+        for number, line in enumerate(data.splitlines(), first_line + 1):
+            if line and not line.isspace():
+                yield number, line
+        return
     # `current` stays the file's own bytes until a fold joins a line to it (most lines are
     # never folded), then becomes a bytearray that grows in place.
     current: bytes | bytearray | None = None
     start = 0
     qp_open = False
     base64_open = False
-    for number, line in enumerate(data.splitlines(), 1):
+    for number, line in enumerate(data.splitlines(), first_line + 1):
         if current is not None:
             if qp_open and line.strip().upper() not in (b"END:VCARD", b"BEGIN:VCARD"):
                 # A quoted-printable soft line break: "=" at the end joins the next line.
@@ -123,6 +172,15 @@ def _logical_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
         yield start, bytes(current)
 
 
+def _plain(data: bytes) -> bool:
+    """True when no line of `data` continues another: no line starts with a space or tab
+    (a fold), and no value is quoted-printable or base64 (whose data may run on)."""
+    if data.startswith((b" ", b"\t")) or any(fold in data for fold in (b"\n ", b"\n\t", b"\r ", b"\r\t")):
+        return False
+    upper = data.upper()
+    return b"QUOTED-PRINTABLE" not in upper and b"BASE64" not in upper and b"ENCODING=B" not in upper
+
+
 def _head(line: bytes | bytearray) -> bytes:
     colon = line.find(b":")
     return bytes(line if colon < 0 else line[:colon])
@@ -132,7 +190,8 @@ def _is_qp(line: bytes | bytearray) -> bool:
     return b"QUOTED-PRINTABLE" in _head(line).upper()
 
 
-def _cards(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, list[_Prop], str | None]]:
+def _cards(lines: Iterable[tuple[int, bytes]], *,
+           last: bool = True) -> Iterator[tuple[int, list[_Prop], str | None]]:
     """(first line, properties, problem) per card; text outside cards is ignored."""
     props: list[_Prop] | None = None
     start = 0
@@ -168,7 +227,8 @@ def _cards(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, list[_Prop
         except InvalidInput as exc:
             props.append(_Prop(number, "", "!BAD", {}, exc.message.encode()))
     if props is not None:
-        yield start, props, "no END:VCARD: the file may be cut short"
+        yield start, props, ("no END:VCARD: the file may be cut short" if last
+                             else "no END:VCARD before the next card begins")
     if not found:
         raise InvalidInput("No vCard found (no BEGIN:VCARD line).")
 
@@ -233,7 +293,13 @@ def _parse_head(raw: bytes) -> tuple[str, str, dict[str, list[str]]]:
 
 
 def _decode(prop: _Prop, charset: str) -> str:
-    encoding = (prop.params.get("ENCODING") or [""])[0].upper()
+    params = prop.params
+    if "ENCODING" not in params and "CHARSET" not in params:  # the usual case
+        try:
+            return prop.raw.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass  # the full path below says what is wrong
+    encoding = (params.get("ENCODING") or [""])[0].upper()
     raw = prop.raw
     if encoding == "QUOTED-PRINTABLE":
         raw = quopri.decodestring(raw)
@@ -307,7 +373,7 @@ def _preferred(prop: _Prop) -> bool:
 def parse_bday(text: str, params: dict[str, list[str]]) -> Birthday:
     """19800307, 1980-03-07, --0307, --03-07, 1980-03-07T00:00:00Z, Apple's 1604 year."""
     s = text.strip()
-    m = re.match(r"^(\d{4}|--)-?(\d{2})-?(\d{2})(?:[T ].*)?$", s)
+    m = _BDAY.match(s)
     if not m:
         raise InvalidInput(f"can't read the birthday {s[:40]!r}")
     year = None if m.group(1) == "--" else int(m.group(1))
@@ -321,7 +387,7 @@ def _phone(text: str, prop: _Prop) -> str:
     value = text.strip()
     is_uri = (prop.params.get("VALUE") or [""])[0].lower() == "uri" or value.lower().startswith("tel:")
     if is_uri:
-        value = re.sub(r"^tel:", "", value, flags=re.I)
+        value = _TEL.sub("", value)
         number, *params = value.split(";")
         ext = next((p.split("=", 1)[1] for p in params if p.lower().startswith("ext=")), None)
         value = number + (f" x{ext}" if ext else "")
@@ -365,7 +431,7 @@ def _fill(record: Record, props: list[_Prop], charset: str) -> None:
         elif name == "ORG":
             org = org or ", ".join(p.strip() for p in _split_value(value, ";") if p.strip())
         elif name == "EMAIL":
-            address = re.sub(r"^mailto:", "", _unescape(value).strip(), flags=re.I)
+            address = _MAILTO.sub("", _unescape(value).strip())
             if address:
                 emails.append((_preferred(prop), address, _label(prop, labels)))
         elif name == "TEL":

@@ -6,7 +6,8 @@
   the same name), and writes the lot in ONE transaction: the file imports whole or not
   at all.  It returns a frozen `ImportSummary`; bad records without `skip_bad` raise
   `ImportRefused`, which carries the summary.  `progress(phase, done, total)` is called
-  now and then with phase "reading", "checking" or "writing".
+  now and then with phase "reading", "checking", "writing" or (a large vCard file, read
+  and written at once) "importing".
 - `export_parties(svc, path, fmt=None, party_ids=None)` writes vcf, csv, ics or json.
 - `backup_book` / `restore_book`: SQLite's online backup API, and its checked inverse.
 
@@ -23,10 +24,10 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from datetime import time as dt_time
 from operator import itemgetter
 from pathlib import Path
 from time import monotonic
@@ -49,7 +50,7 @@ from reltui.services.reads import clean_name
 from reltui.services.copying import copy_stores, rows_held
 from reltui.store import APPLICATION_ID, Store, open_store, queries, rollups
 from reltui.store import migrations
-from reltui.store.engine import copy_private, create_private_file
+from reltui.store.engine import copy_private
 from reltui.store.models import (
     ContactPoint, Defection, Feedback, FollowUp, Interaction, Party, PartyTag, Purchase,
     RungStep, Setting,
@@ -61,6 +62,10 @@ PRODID = f"-//reltui//reltui {__version__}//EN"
 BOOK_UID_KEY = "book_uid"
 _UID_NAMESPACE = uuid.UUID("5d0c6f0e-8f3b-4a43-9a55-72656c747569")
 BATCH = 2000
+PARALLEL_CARDS = 2000  # a vCard file with this many cards is read by worker processes
+PIECE_CARDS = 2000  # about this many cards in each piece a worker reads
+WORKERS = 2
+CACHE_KIB = -200_000  # page cache while an import writes (a ceiling), as sample.CACHE_KIB
 MIN_PHONE_DIGITS_TO_MATCH = 7
 
 P = Party.__table__
@@ -199,12 +204,16 @@ def _import_file(svc, path: str | os.PathLike[str], *, dry_run: bool, skip_bad: 
             warnings.append("the backup's settings were not applied (the book already has parties)")
     elif fmt == "vcard":
         total = vcard.count_cards(data)
+        label = "vCard"
+        if total >= PARALLEL_CARDS:
+            return _import_pieces(svc, path, data, total, dry_run=dry_run, skip_bad=skip_bad,
+                                  on_duplicate=on_duplicate, report=report, started=started,
+                                  warnings=warnings)
         records = []
         for record in vcard.read_vcards(data):
             records.append(record)
             if len(records) % BATCH == 0:
                 report("reading", len(records), max(total, len(records)))
-        label = "vCard"
     else:
         try:
             text_ = data.decode("utf-8")
@@ -228,33 +237,14 @@ def _import_file(svc, path: str | os.PathLike[str], *, dry_run: bool, skip_bad: 
         for field_name in set(record.ignored):
             ignored[field_name] = ignored.get(field_name, 0) + 1
 
-    with (svc.store.read() if dry_run else svc.store.write()) as conn:
+    with (svc.store.read() if dry_run else svc.store.write()) as conn, _cache(conn, dry_run):
         plan = _Plan(svc, conn, on_duplicate, report)
         for i, record in enumerate(records, 1):
             plan.take(record)
             if i % BATCH == 0:
                 report("checking", i, len(records))
-        plan.link_referrals(warnings)
-        bad_refused = bool(plan.bad_total) and not skip_bad
-        if not dry_run and not bad_refused:
-            plan.write(note=f"imported from {name}")
-
-        def summary(committed: bool) -> ImportSummary:
-            return ImportSummary(
-                path=str(path), format=label, dry_run=dry_run, committed=committed,
-                records=len(records), added=len(plan.new),
-                merged=plan.merged_count, skipped_duplicates=plan.skipped_count,
-                skipped_bad=plan.bad_total if skip_bad else 0, bad_total=plan.bad_total,
-                bad=tuple(plan.bad), duplicates_total=plan.duplicates_total,
-                duplicates=tuple(plan.duplicates), warnings=tuple(warnings),
-                ignored_fields=tuple(sorted(ignored.items(), key=lambda kv: (-kv[1], kv[0]))),
-                seconds=monotonic() - started,
-            )
-
-        if bad_refused and not dry_run:
-            raise ImportRefused(
-                f"{plan.bad_total:,} of {len(records):,} records in {name} can't be imported, so "
-                "nothing was (fix them, or add --skip-bad to import the rest).", summary(False))
+        summary = _finish(plan, path, label, len(records), ignored, warnings, dry_run=dry_run,
+                          skip_bad=skip_bad, started=started)
     return summary(not dry_run)
 
 
@@ -385,18 +375,21 @@ class _Plan:
         self.duplicates_total = 0
         self.merged_count = 0
         self.skipped_count = 0
+        self.first: int | None = None  # the id of the first party this import adds
+        self.written = 0  # parties of self.new written so far
+        self.history_ids: list[int] = []  # parties whose rollups need a refresh
 
     # -- deciding ---------------------------------------------------------------------------
 
-    def take(self, record: Record) -> None:
-        if record.problems:
-            self._bad(record, "; ".join(dict.fromkeys(record.problems)))
+    def take(self, record: Record, checked: _Party | str | None = None) -> None:
+        """Decide what to do with one record; `checked` is what `_checked` made of it
+        already (in a worker process), else it is checked here."""
+        if checked is None:
+            checked = _checked(record, self.svc.party_values)
+        if isinstance(checked, str):
+            self._bad(record, checked)
             return
-        try:
-            party = self._validate(record)
-        except ReltuiError as exc:
-            self._bad(record, exc.message)
-            return
+        party = checked
         found = self._find(party)
         if found is None:
             self._add(party)
@@ -436,7 +429,8 @@ class _Plan:
         if len(self.duplicates) < MAX_PROBLEMS_KEPT:
             self.duplicates.append(ImportNote(record.where, party.values["name"], detail))
 
-    def _validate(self, record: Record) -> _Party:
+    @staticmethod
+    def _validate(record: Record, party_values) -> _Party:  # noqa: ANN001
         party_type = _token(PartyType, record.party_type or "person")
         kind = _token(Kind, record.kind or ("customer" if party_type is PartyType.PERSON else "business"))
         renewal = None
@@ -451,7 +445,7 @@ class _Plan:
                        birthday=record.birthday, notes=record.notes or "", source=record.source,
                        cadence_days=record.cadence_days,
                        payment_terms_days=record.payment_terms_days, renewal_on=renewal)
-        values = self.svc.party_values(data)  # the same rules as the forms and the CLI
+        values = party_values(data)  # the same rules as the forms and the CLI
         values.pop("referred_by_id", None)
         values["owner"] = clean_name(record.owner) if record.owner else None
         contacts = txt.contact_points(record.emails, record.phones)
@@ -572,8 +566,11 @@ class _Plan:
     # -- writing ----------------------------------------------------------------------------
 
     def write(self, *, note: str) -> None:
+        """Write what is left to write: the parties not written yet (`write_new`), the
+        referrals of those written before the file was all read, and the merges."""
         conn = self.conn
-        total = len(self.new) * 2 + sum(len(m.new_contacts) + 1 for m in self.merges.values())
+        total = (len(self.new) - self.written) * 2 + sum(len(m.new_contacts) + 1
+                                                         for m in self.merges.values())
         done = 0
 
         def advance(n: int) -> None:
@@ -581,54 +578,16 @@ class _Plan:
             done += n
             self.report("writing", done, max(total, done))
 
-        first = (conn.execute(select(func.max(P.c.id))).scalar() or 0) + 1
-        ids = {p.key: first + i for i, p in enumerate(self.new)}
-
-        def real(key: int | None) -> int | None:
-            return None if key is None else ids.get(key, key)
-
-        queries.defer_foreign_keys(conn)
-        # Contact points and tags go in before their parties, while the search index has no
-        # row for their triggers to update; each party's insert trigger then writes its
-        # search row whole, contacts and tags included: one index write per party.
-        contacts, tags = [], []
-        for p in self.new:
-            pid = ids[p.key]
-            contacts.extend({**c, "party_id": pid, "position": i} for i, c in enumerate(p.contacts))
-            tags.extend({"party_id": pid, "tag": t} for t in p.tags)
-        insert_rows(conn, CP, contacts)
-        insert_rows(conn, TAG, tags)
-        note = txt.clean(note, "note")[:200]
-        rows, steps, history_ids = [], [], []
-        for p in self.new:
-            pid = ids[p.key]
-            row = {**p.values, "id": pid, "referred_by_id": real(p.referred_by), "rung": p.rung,
-                   "rung_since": self.today, "created_on": self.today, "updated_at": self.now}
-            kept = p.record.party_row
-            if kept:  # a party from a JSON backup keeps its dates and status, and its owner
-                for column in ("rung_since", "created_on", "updated_at", "defected_on"):
-                    row[column] = kept[column] if kept[column] is not None or column == "defected_on" \
-                        else row[column]
-            elif row["owner"] is None:  # a new contact from a file is whoever imports it
-                row["owner"] = self.svc.user
-            if not p.history.get("rung_step"):
-                steps.append({"party_id": pid, "from_rung": None, "to_rung": p.rung,
-                              "on_date": row["rung_since"], "note": note, "made_by": self.svc.user})
-            if p.history:
-                history_ids.append(pid)
-            rows.append(row)
-            if len(rows) >= BATCH:
-                insert_rows(conn, P, rows, P.c.id)
-                advance(BATCH)
-                rows = []
-        insert_rows(conn, P, rows, P.c.id)
-        advance(len(rows))
-        queries.ids_written(conn)
-        for start in range(0, len(steps), BATCH):
-            insert_rows(conn, STEP, steps[start:start + BATCH])
-            advance(min(BATCH, len(steps) - start))
-        for p in self.new:
-            self._write_history(ids[p.key], p.history, HISTORY_TABLES)
+        early = self.written
+        self.write_new(note=note, advance=advance)
+        real = self._real_id
+        referrals = [(real(p.referred_by), real(p.key)) for p in self.new[:early]
+                     if p.referred_by is not None]
+        if referrals:
+            conn.exec_driver_sql("UPDATE party SET referred_by_id = ? WHERE id = ?"
+                                 if conn.dialect.paramstyle == "qmark" else
+                                 "UPDATE party SET referred_by_id = %s WHERE id = %s", referrals)
+        history_ids = self.history_ids
         for party_id, merge in self.merges.items():
             changes = {k: real(v) if k == "referred_by_id" else v for k, v in merge.changes.items()}
             if changes or merge.new_contacts or merge.new_tags or merge.history:
@@ -648,6 +607,72 @@ class _Plan:
         if history_ids:
             rollups.refresh(conn, history_ids)
 
+    def _real_id(self, key: int | None) -> int | None:
+        """The id a key stands for: a party's own id, or the id a new one is written with."""
+        if key is None or key > 0:
+            return key
+        return self.first - key - 1
+
+    def write_new(self, *, note: str, advance: Callable[[int], None] | None = None,
+                  upto: int | None = None) -> None:
+        """Write the parties added since the last call (up to self.new[upto]), with their
+        contact points, tags, first rung step and history (a large import calls this piece
+        by piece, from its writer thread)."""
+        conn = self.conn
+        advance = advance or (lambda n: None)
+        upto = len(self.new) if upto is None else upto
+        batch = self.new[self.written:upto]
+        if self.first is None:
+            self.first = (conn.execute(select(func.max(P.c.id))).scalar() or 0) + 1
+            queries.defer_foreign_keys(conn)
+        if not batch:
+            return
+        self.written = upto
+        first = self.first
+        real = self._real_id
+        # Contact points and tags go in before their parties, while the search index has no
+        # row for their triggers to update; each party's insert trigger then writes its
+        # search row whole, contacts and tags included: one index write per party.
+        contacts, tags = [], []
+        for p in batch:
+            pid = first - p.key - 1
+            contacts.extend({**c, "party_id": pid, "position": i} for i, c in enumerate(p.contacts))
+            tags.extend({"party_id": pid, "tag": t} for t in p.tags)
+        insert_rows(conn, CP, contacts)
+        insert_rows(conn, TAG, tags)
+        note = txt.clean(note, "note")[:200]
+        rows, steps = [], []
+        for p in batch:
+            pid = first - p.key - 1
+            row = {**p.values, "id": pid, "referred_by_id": real(p.referred_by), "rung": p.rung,
+                   "rung_since": self.today, "created_on": self.today, "updated_at": self.now}
+            kept = p.record.party_row
+            if kept:  # a party from a JSON backup keeps its dates and status, and its owner
+                for column in ("rung_since", "created_on", "updated_at", "defected_on"):
+                    row[column] = kept[column] if kept[column] is not None or column == "defected_on" \
+                        else row[column]
+            elif row["owner"] is None:  # a new contact from a file is whoever imports it
+                row["owner"] = self.svc.user
+            if not p.history.get("rung_step"):
+                steps.append({"party_id": pid, "from_rung": None, "to_rung": p.rung,
+                              "on_date": row["rung_since"], "note": note, "made_by": self.svc.user})
+            if p.history:
+                self.history_ids.append(pid)
+            rows.append(row)
+            if len(rows) >= BATCH:
+                insert_rows(conn, P, rows, P.c.id)
+                advance(BATCH)
+                rows = []
+        insert_rows(conn, P, rows, P.c.id)
+        advance(len(rows))
+        queries.ids_written(conn)
+        for start in range(0, len(steps), BATCH):
+            insert_rows(conn, STEP, steps[start:start + BATCH])
+            advance(min(BATCH, len(steps) - start))
+        for p in batch:
+            if p.history:
+                self._write_history(first - p.key - 1, p.history, HISTORY_TABLES)
+
     def _write_history(self, party_id: int, history: dict[str, list[dict]], tables: dict,
                        *, dedupe: bool = False) -> None:
         for name, table in tables.items():
@@ -660,6 +685,296 @@ class _Plan:
                 rows = [r for r in rows if tuple(r[c] for c in cols) not in have]
             if rows:
                 self.conn.execute(insert(table), rows)
+
+
+def _checked(record: Record, party_values: Callable[[PartyIn], dict]) -> _Party | str:
+    """A record checked by the book's rules: what would be written, or why it can't be."""
+    if record.problems:
+        return "; ".join(dict.fromkeys(record.problems))
+    try:
+        return _Plan._validate(record, party_values)
+    except ReltuiError as exc:
+        return exc.message
+
+
+# -- a large vCard file: read in worker processes, written as it comes back ------------------
+
+
+def _import_pieces(svc, path: str | os.PathLike[str], data: bytes, total: int, *,  # noqa: ANN001
+                   dry_run: bool, skip_bad: bool, on_duplicate: str, report: Progress,
+                   started: float, warnings: list[str]) -> ImportSummary:
+    """Import a large vCard file in pieces of whole cards. Worker processes read and check
+    the pieces (the parser and the field rules are Python: one core each) while this
+    process finds the duplicates and writes the new parties of each piece as it comes
+    back (SQLite's work), all inside the one transaction: a refusal, an error or an
+    interrupt rolls all of it back. Merging waits for the whole file (a later card may
+    merge into an earlier one), and so does everything once a bad card means refusal."""
+    name = Path(path).name
+    pieces = vcard.split_cards(data, max(1, total // PIECE_CARDS))
+    stream = not dry_run and on_duplicate != "merge"
+    note = f"imported from {name}"
+    ignored: dict[str, int] = {}
+    records = 0
+    with _piece_reader(data, pieces) as results:
+        del data
+        with (svc.store.read() if dry_run else svc.store.write()) as conn, _cache(conn, dry_run):
+            plan = _Plan(svc, conn, on_duplicate, report)
+            writer = _PieceWriter(plan, note) if stream else None
+            try:
+                for checked in results:
+                    for card in checked:
+                        start, record, party = _unpack(card)
+                        records += 1
+                        record.where = f"card {records:,} (line {start:,})"
+                        for field_name in set(record.ignored):
+                            ignored[field_name] = ignored.get(field_name, 0) + 1
+                        plan.take(record, party)
+                    if writer is not None and not (plan.bad_total and not skip_bad):
+                        writer.write_upto(len(plan.new))
+                    report("importing", records, max(total, records))
+                if writer is not None:
+                    writer.finish()
+            except BaseException:
+                if writer is not None:
+                    writer.stop()
+                raise
+            if not records:
+                raise InvalidInput(f"{name} holds no contacts.")
+            summary = _finish(plan, path, "vCard", records, ignored, warnings,
+                              dry_run=dry_run, skip_bad=skip_bad, started=started)
+    return summary(not dry_run)
+
+
+class _PieceWriter:
+    """Writes each piece's new parties in a thread of its own, on the import's connection,
+    so that SQLite's work (done without Python's GIL) runs beside the duplicate finding of
+    the next piece. Only this thread uses the connection until `finish` or `stop` returns;
+    an error here is raised again in the importing thread."""
+
+    def __init__(self, plan: _Plan, note: str) -> None:
+        import queue
+        import threading
+
+        self.plan, self.note = plan, note
+        self.queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="reltui-import-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            upto = self.queue.get()
+            if upto is None or self.stopping:
+                return
+            try:
+                self.plan.write_new(note=self.note, upto=upto)
+            except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
+                self.error = exc
+                return
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def write_upto(self, upto: int) -> None:
+        self._raise()
+        self.queue.put(upto)
+
+    def finish(self) -> None:
+        """Wait for every piece to be written."""
+        self.queue.put(None)
+        self.thread.join()
+        self._raise()
+
+    def stop(self) -> None:
+        """Give up (an error or an interrupt): the piece being written ends, no other begins."""
+        self.stopping = True
+        self.queue.put(None)
+        self.thread.join()
+
+
+def _cache(conn: Connection, dry_run: bool):  # noqa: ANN202
+    """A larger page cache while an import writes (as the sample generator has): fewer
+    pages spilled to the WAL and written again before the commit."""
+    return nullcontext() if dry_run else queries.page_cache(conn, CACHE_KIB)
+
+
+def _finish(plan: _Plan, path: str | os.PathLike[str], label: str, records: int,
+            ignored: dict[str, int], warnings: list[str], *, dry_run: bool, skip_bad: bool,
+            started: float) -> Callable[[bool], ImportSummary]:
+    """Referrals and the rest of the writing, inside the import's transaction; then the
+    summary, made once the transaction has ended (summary(committed))."""
+    name = Path(path).name
+    plan.link_referrals(warnings)
+    bad_refused = bool(plan.bad_total) and not skip_bad
+    if not dry_run and not bad_refused:
+        plan.write(note=f"imported from {name}")
+
+    def summary(committed: bool) -> ImportSummary:
+        return ImportSummary(
+            path=str(path), format=label, dry_run=dry_run, committed=committed,
+            records=records, added=len(plan.new),
+            merged=plan.merged_count, skipped_duplicates=plan.skipped_count,
+            skipped_bad=plan.bad_total if skip_bad else 0, bad_total=plan.bad_total,
+            bad=tuple(plan.bad), duplicates_total=plan.duplicates_total,
+            duplicates=tuple(plan.duplicates), warnings=tuple(warnings),
+            ignored_fields=tuple(sorted(ignored.items(), key=lambda kv: (-kv[1], kv[0]))),
+            seconds=monotonic() - started,
+        )
+
+    if bad_refused and not dry_run:
+        raise ImportRefused(
+            f"{plan.bad_total:,} of {records:,} records in {name} can't be imported, so "
+            "nothing was (fix them, or add --skip-bad to import the rest).", summary(False))
+    return summary
+
+
+_PIECE_RULES: list[Callable[[PartyIn], dict]] = []  # a worker's own Services(None).party_values
+
+
+def _read_piece(data: bytes, first_line: int, last: bool) -> tuple[list[tuple], str | None]:
+    """Read and check one piece of a vCard file (in a worker process, or here): a
+    (first line, record, `_checked`) per card, or the message that refuses the file."""
+    if not _PIECE_RULES:
+        from reltui.services.core import Services
+
+        _PIECE_RULES.append(Services(None).party_values)  # the rules need no book
+    rules = _PIECE_RULES[0]
+    keys: list[tuple] = [()]
+    try:
+        return [_pack(start, record, _checked(record, rules), keys)
+                for start, record in vcard.read_numbered(data, first_line=first_line, last=last)], None
+    except ReltuiError as exc:
+        return [], exc.message
+
+
+_CONTACT_KEYS = ("kind", "value", "label", "norm")
+
+
+def _pack(start: int, record: Record, checked: _Party | str, keys: list[tuple]) -> tuple:
+    """A card as a worker sends it back: (first line, record, checked), or for the usual
+    card what the import needs of it as plain tuples, which pickle at about twice the
+    speed of the dataclasses. `keys` holds the last column names sent, so that one tuple of
+    them serves a whole piece."""
+    if isinstance(checked, str) or record.party_row is not None or checked.history \
+            or any(tuple(c) != _CONTACT_KEYS for c in checked.contacts):
+        return start, record, checked
+    names = tuple(checked.values)
+    if names != keys[0]:
+        keys[0] = names
+    return (start, record.name, record.ref, record.referred_by_ref, record.referred_by_name,
+            tuple(record.ignored), keys[0], tuple(checked.values.values()),
+            [tuple(c.values()) for c in checked.contacts], checked.tags, checked.rung)
+
+
+def _unpack(card: tuple) -> tuple[int, Record, _Party | str]:
+    if len(card) == 3:
+        return card
+    start, name, ref, referred_by_ref, referred_by_name, ignored, keys, values, contacts, tags, \
+        rung = card
+    record = Record(where="", name=name, ref=ref, referred_by_ref=referred_by_ref,
+                    referred_by_name=referred_by_name, ignored=list(ignored))
+    return start, record, _Party(0, record, dict(zip(keys, values)),
+                                 [dict(zip(_CONTACT_KEYS, c)) for c in contacts], tags, rung)
+
+
+def _worker_start(main_pid: int) -> None:
+    """In each worker process: Ctrl-C is the importing process's to handle (no traceback
+    from here), and the worker ends with its parent, even one killed outright."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()  # as _bulk_allocation does: the records live until they are sent back
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1 and main_pid != 1:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+def _start_pool():  # noqa: ANN202
+    """A pool of worker processes, or None where one can't start (then the pieces are read
+    in this process). `fork` from a process with one thread (the command line); a fork
+    server where threads run (the TUI imports in a worker thread)."""
+    try:
+        import multiprocessing
+        import threading
+        from concurrent.futures import ProcessPoolExecutor
+
+        methods = multiprocessing.get_all_start_methods()
+        if "fork" in methods and threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+        elif "forkserver" in methods:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["reltui.services.core", "reltui.services.interop"])
+        else:
+            context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_worker_start,
+                                   initargs=(os.getpid(),))
+    except (OSError, ImportError, NotImplementedError, ValueError, RuntimeError):
+        return None
+
+
+def _stop_pool(pool, futures: list) -> None:  # noqa: ANN001
+    """End the workers now (after an error or an interrupt): nothing is left running."""
+    for future in futures:
+        future.cancel()
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+@contextmanager
+def _piece_reader(data: bytes, pieces: list[tuple[int, int, int]]) -> Iterator[Iterator[list]]:
+    """The pieces' results in file order, read by worker processes when they can start
+    (if the pool fails, the pieces it did not read are read here)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _start_pool() if len(pieces) > 1 else None
+    futures: list = []
+    last = len(pieces) - 1
+    if pool is not None:
+        try:
+            futures = [pool.submit(_read_piece, data[start:end], lines, i == last)
+                       for i, (start, end, lines) in enumerate(pieces)]
+        except (OSError, RuntimeError, BrokenProcessPool):
+            _stop_pool(pool, futures)
+            pool, futures = None, []
+
+    def results() -> Iterator[list]:
+        broken = not futures
+        for i, (start, end, lines) in enumerate(pieces):
+            outcome = None
+            if not broken:
+                try:
+                    outcome = futures[i].result()
+                except (BrokenProcessPool, OSError):
+                    broken = True
+            if outcome is None:
+                outcome = _read_piece(data[start:end], lines, i == last)
+            checked, refusal = outcome
+            if refusal is not None:
+                raise InvalidInput(refusal)
+            yield checked
+
+    try:
+        yield results()
+    except BaseException:
+        if pool is not None:
+            _stop_pool(pool, futures)
+        raise
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def _merge_values(current: dict, incoming: dict, changes: dict) -> list[str]:
@@ -688,7 +1003,8 @@ def insert_rows(conn: Connection, table, rows: list[dict], key=None) -> None:  #
     """Insert dict rows with multi-row INSERT ... VALUES statements at the driver level.
 
     The values go through the same bind processors SQLAlchemy would apply (dates and
-    moments become the same text), computed once per column.  Multi-row statements also
+    moments become the same text), looked up once per column and run once per distinct
+    value (an import's rows share a few dates).  Multi-row statements also
     matter for the search-index triggers: one row per statement makes FTS5 flush its
     pending index at every statement (see sample._Writer.flush).  About three times
     faster than Core's executemany with dict rows at 100,000 parties.
@@ -708,7 +1024,8 @@ def insert_rows(conn: Connection, table, rows: list[dict], key=None) -> None:  #
     head = f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({quoted}) VALUES "
     statements: dict[int, str] = {}
     get = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    processed = [(i, process) for i, process in enumerate(processors) if process is not None]
+    processed = [(i, _remembered(process)) for i, process in enumerate(processors)
+                 if process is not None]
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
         params: list = []
@@ -726,6 +1043,24 @@ def insert_rows(conn: Connection, table, rows: list[dict], key=None) -> None:  #
         if sql is None:
             sql = statements[len(chunk)] = head + ", ".join([one] * len(chunk))
         conn.exec_driver_sql(sql, tuple(params))
+
+
+def _remembered(process: Callable[[object], object]) -> Callable[[object], object]:
+    """A bind processor that runs once per distinct date, time or moment (other values,
+    which equal each other across types, go through it each time)."""
+    seen: dict = {}
+    kinds = (date, datetime, dt_time)
+
+    def remembered(value: object) -> object:
+        if type(value) not in kinds:
+            return process(value)
+        key = (type(value), value)
+        result = seen.get(key)
+        if result is None:
+            result = seen[key] = process(value)
+        return result
+
+    return remembered
 
 
 def _restore_json(svc, path: str, tables: dict[str, list[dict]], *, dry_run: bool,  # noqa: ANN001
