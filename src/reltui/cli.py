@@ -19,6 +19,7 @@ from typing import Any
 from reltui import __version__
 from reltui.crash import write_crash_report
 from reltui.domain.errors import ReltuiError
+from reltui.domain.text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -216,9 +217,7 @@ def _out(line: str = "") -> None:
 
 
 def _safe(value: Any) -> str:
-    from reltui.domain.text import for_terminal  # returns printable text as it is
-
-    return for_terminal(value)
+    return for_terminal(value)  # printable text comes back as it is
 
 
 # Commands whose use cases are all plain-SQL reads (reltui.services.reads): they run
@@ -506,8 +505,6 @@ def cmd_show(svc, args) -> int:  # noqa: ANN001
             _out(f"{label:>15}: {_safe(value)}")
     if party.notes:
         _out("")
-        from reltui.domain.text import for_terminal
-
         _out(for_terminal(party.notes, multiline=True))
     if timeline:
         _out("")
