@@ -449,8 +449,14 @@ class MetricsScreen(StyledScreen):
         self.previous = None
         self._version = 0
         self._charts_mounted = False
+        self._mounted = False
+        self._early = None  # figures that came before the screen was up
 
     def compose(self) -> ComposeResult:
+        # the figures are read while the screen is built, not after
+        self.period = fm.default_period(self.app.services.today())
+        self._version = self.app.data_version
+        self._compute()
         self._layout(self.app.size.width)  # before the cards mount: no restyle of them all after
         yield Static("", id="bar")
         with VerticalScroll(id="body"):
@@ -474,13 +480,18 @@ class MetricsScreen(StyledScreen):
     # -- loading ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.period = fm.default_period(self.app.services.today())
         self._layout(self.size.width)
-        self._version = self.app.data_version
         self.watch(self.app, "data_version", self._data_changed, init=False)
         self.watch(self.app, "whose", lambda _whose: self.reload(), init=False)
         self.query_one(FigureCard).focus()
-        self.reload()
+        self._mounted = True
+        early, self._early = self._early, None
+        if self.app.data_version != self._version:  # the book changed while the screen was built
+            self._data_changed(self.app.data_version)
+        elif early is not None:
+            self._show(early)
+        else:
+            self._bar("computing…")
 
     def on_resize(self, event) -> None:  # noqa: ANN001
         self._layout(event.size.width)
@@ -496,6 +507,9 @@ class MetricsScreen(StyledScreen):
     def reload(self) -> None:
         assert self.period is not None
         self._bar("computing…")
+        self._compute()
+
+    def _compute(self) -> None:
         self.app.run_db(_compute, self.app.services, self.period, self.segment, self.app.whose,
                         then=self._show, group="metrics", exclusive=True)
 
@@ -516,6 +530,9 @@ class MetricsScreen(StyledScreen):
 
     def _show(self, current) -> None:  # noqa: ANN001
         """This period's figures, at once; the previous period's follow for the changes."""
+        if not self._mounted:
+            self._early = current
+            return
         if current.period != self.period or current.segment != self.segment \
                 or current.owner != self.app.whose:
             return  # an answer to an older question
