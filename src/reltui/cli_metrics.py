@@ -120,7 +120,7 @@ def metrics_lines(m) -> list[str]:  # noqa: ANN001
         f"  return on relationship {fm.rate_text(m.ror)} helped",
         f"  repeat-purchase rate  {fm.rate_text(m.repeat_purchase)} buyers",
         f"  referrals             {count(m.referrals, 'parties added')}",
-        f"  mean feedback         "
+        "  mean feedback         "
         + ("n/a (no scores)" if m.mean_feedback.value is None
            else f"{m.mean_feedback.value:.1f} of 10 from {m.mean_feedback.base:,} scores"),
         f"  NPS                   {fm.nps_text(m.nps.value)}"

@@ -4,7 +4,7 @@ today frozen at Sunday 22 Nov 2026. Review every changed snapshot before accepti
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 

@@ -3,7 +3,7 @@ drill-down and opening a party, typed dates, safety of data at the glass."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
