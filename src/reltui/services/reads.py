@@ -1,9 +1,11 @@
 """Read use cases written as plain SQL and run through `Store.rows`.
 
-A command that needs only these (`reltui due`) never imports SQLAlchemy: the
-store runs the text on SQLite's own driver, and would run the same text
-through SQLAlchemy on another engine. `Services` extends `Reads`, so each
-query here has one form for the TUI and the command line alike.
+A command that needs only these (`reltui due`, `reltui list`) never imports
+SQLAlchemy, and the TUI paints its first screens (Today, Parties) through them
+before it loads (services.lazy): the store runs the text on SQLite's own driver,
+and would run the same text through SQLAlchemy on another engine. `Services`
+extends `Reads`, so each query here has one form for the TUI and the command
+line alike.
 """
 
 from __future__ import annotations
