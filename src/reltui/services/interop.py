@@ -237,7 +237,7 @@ def _import_file(svc, path: str | os.PathLike[str], *, dry_run: bool, skip_bad: 
         for field_name in set(record.ignored):
             ignored[field_name] = ignored.get(field_name, 0) + 1
 
-    with (svc.store.read() if dry_run else svc.store.write()) as conn, _cache(conn, dry_run):
+    with _import_transaction(svc, dry_run) as conn:
         plan = _Plan(svc, conn, on_duplicate, report)
         for i, record in enumerate(records, 1):
             plan.take(record)
@@ -717,7 +717,7 @@ def _import_pieces(svc, path: str | os.PathLike[str], data: bytes, total: int, *
     records = 0
     with _piece_reader(data, pieces) as results:
         del data
-        with (svc.store.read() if dry_run else svc.store.write()) as conn, _cache(conn, dry_run):
+        with _import_transaction(svc, dry_run) as conn:
             plan = _Plan(svc, conn, on_duplicate, report)
             writer = _PieceWriter(plan, note) if stream else None
             try:
@@ -795,10 +795,14 @@ class _PieceWriter:
         self.thread.join()
 
 
-def _cache(conn: Connection, dry_run: bool):  # noqa: ANN202
-    """A larger page cache while an import writes (as the sample generator has): fewer
-    pages spilled to the WAL and written again before the commit."""
-    return nullcontext() if dry_run else queries.page_cache(conn, CACHE_KIB)
+@contextmanager
+def _import_transaction(svc, dry_run: bool) -> Iterator[Connection]:  # noqa: ANN001
+    """The import's one transaction: a read for a dry run, else a write with a larger page
+    cache (as the sample generator has): fewer pages spilled to the WAL and written again
+    before the commit."""
+    with (svc.store.read() if dry_run else svc.store.write()) as conn, \
+            (nullcontext() if dry_run else queries.page_cache(conn, CACHE_KIB)):
+        yield conn
 
 
 def _finish(plan: _Plan, path: str | os.PathLike[str], label: str, records: int,

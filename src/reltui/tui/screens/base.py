@@ -22,9 +22,10 @@ class StyledScreen(Screen):
     section (a mode) is first opened, twice, because a new screen counts as having missed
     every style change so far (`_css_update_count`). A screen made now is styled when it
     mounts, from the stylesheet as it is: the refresh is needed only by screens that were
-    made before a change of theme (such as the first, made before the theme is applied). Skipping it was a tenth of the work from start to the
-    Parties list painted. (The counter is Textual's own; if it goes, the refresh comes back,
-    which tests/tui/test_restyles.py notices.)"""
+    made before a change of theme (such as the first, made before the theme is applied).
+    Skipping it was a tenth of the work from start to the Parties list painted. (The
+    counter is Textual's own; if it goes, the refresh comes back, which
+    tests/tui/test_restyles.py notices.)"""
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)

@@ -108,37 +108,37 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
         self.lines, self._rows = {}, []
 
         def section(key: str, title: str, count: int) -> None:
-            self._add(table, f"h-{key}", Line(key), Text(title.upper(), style="bold"),
+            self._add(f"h-{key}", Line(key), Text(title.upper(), style="bold"),
                       Text(f"{count}", style="bold"), Text(""))
 
         if view.overdue:
             section("overdue", "Overdue", len(view.overdue))
             for row in view.overdue:
-                self._follow_up(table, row, today, "bold red")
+                self._follow_up(row, today, "bold red")
         if view.due_today:
             section("today", "Due today", len(view.due_today))
             for row in view.due_today:
-                self._follow_up(table, row, today, "")
+                self._follow_up(row, today, "")
         if view.birthdays:
             section("birthdays", "Birthdays, next 14 days", len(view.birthdays))
             for item in view.birthdays:
-                self._dated(table, "birthday", item, today, "birthday")
+                self._dated("birthday", item, today, "birthday")
         if view.renewals:
             section("renewals", "Renewals, next 14 days", len(view.renewals))
             for item in view.renewals:
-                self._dated(table, "renewal", item, today, "contract renewal")
+                self._dated("renewal", item, today, "contract renewal")
         if view.going_cold:
             more = view.going_cold_total
             section("cold", f"Going cold ({more} past their cadence)" if more > len(view.going_cold)
                     else "Going cold", more)
             for item in view.going_cold:
                 last = short_date(item.last_contact_at, today) or "never"
-                self._add(table, f"cold-{item.party_id}", Line("cold", item),
+                self._add(f"cold-{item.party_id}", Line("cold", item),
                           Text(f"last {last}"), safe_text(item.party_name),
                           Text(f"{item.days_past} days past the {item.cadence_days}-day cadence",
                                style="yellow"))
         if view.is_empty and parties:
-            self._add(table, "h-clear", Line("clear"), Text("All clear", style="bold green"), Text(""),
+            self._add("h-clear", Line("clear"), Text("All clear", style="bold green"), Text(""),
                       Text("Nothing due, nobody going cold. n adds a party, a opens the agenda."))
         # The What column as wide as its widest line, set before the rows go in: a width
         # left to the table is measured when it is next idle, and a frame drawn before that
@@ -165,11 +165,11 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
         text.append(f" · {parties:,} part{'y' if parties == 1 else 'ies'}", style="dim")
         self.query_one("#summary", Static).update(text)
 
-    def _add(self, table: DataTable, key: str, line: Line, *cells: Text) -> None:
+    def _add(self, key: str, line: Line, *cells: Text) -> None:
         self.lines[key] = line
         self._rows.append((key, cells))
 
-    def _follow_up(self, table: DataTable, row: FollowUpRow, today, style: str) -> None:  # noqa: ANN001
+    def _follow_up(self, row: FollowUpRow, today, style: str) -> None:  # noqa: ANN001
         when = due_label(row.due_on, today)
         if row.due_time and row.due_on >= today - timedelta(days=1):  # days late: the hour no longer counts
             when += f" {row.due_time:%H:%M}"
@@ -178,12 +178,12 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
             what.append("  !high", style="bold red")
         if row.repeat:
             what.append(f"  ↻ {row.repeat}", style="dim")
-        self._add(table, f"fu-{row.id}", Line("follow-up", row), Text(when, style=style),
+        self._add(f"fu-{row.id}", Line("follow-up", row), Text(when, style=style),
                   safe_text(row.party_name), what)
 
-    def _dated(self, table: DataTable, key: str, item: DatedParty, today, label: str) -> None:  # noqa: ANN001
+    def _dated(self, key: str, item: DatedParty, today, label: str) -> None:  # noqa: ANN001
         detail = f"{label}" + (f" ({for_terminal(item.detail)})" if item.detail else "")
-        self._add(table, f"{key}-{item.party_id}", Line(key, item), Text(due_label(item.on, today)),
+        self._add(f"{key}-{item.party_id}", Line(key, item), Text(due_label(item.on, today)),
                   safe_text(item.party_name), Text(detail))
 
     # -- what is under the cursor -------------------------------------------------------------

@@ -90,38 +90,39 @@ class KeyBar(Widget, can_focus=False):
         key_style, text_style = style("keybar--key"), style("keybar--description")
         dim = style("keybar--disabled")
         keys, palette = self._keys()
-        line, spans = Text(no_wrap=True, overflow="crop", end=""), []
+        # the keys from the left; at the right, whatever the width, the help key (it lists the
+        # rest) and the palette's
+        left, right = Text(no_wrap=True, overflow="crop", end=""), Text(no_wrap=True, end="")
+        left_spans: list[_Span] = []
+        right_spans: list[_Span] = []
 
-        def add(key: str, shown: str, description: str, enabled: bool, tooltip: str) -> None:
+        def add(line: Text, spans: list[_Span], key: str, shown: str, description: str,
+                enabled: bool, tooltip: str) -> None:
             start = len(line)
             line.append(shown, key_style + dim if not enabled else key_style)
             if description:
                 line.append(" " + description, text_style + dim if not enabled else text_style)
             spans.append(_Span(start, len(line), key, enabled, tooltip))
+            line.append(" ")
 
-        # the help key stays in sight at the right, however narrow the terminal: it lists the rest
-        pinned = [item for item in keys if item[0] in PINNED]
         for item in keys:
-            if item not in pinned:
-                add(*item)
-                line.append(" ")
-        tail = sum(len(shown) + (1 + len(text) if text else 0) + 1 for _k, shown, text, *_ in pinned)
+            if item[0] in PINNED:
+                add(right, right_spans, *item)
+            else:
+                add(left, left_spans, *item)
         if palette is not None:
-            tail += 2 + len(palette[1]) + (1 + len(palette[2]) if palette[2] else 0)
-        room = max(0, self.size.width - tail)
-        if len(line) > room:  # the keys that fit whole, a space after each; `?` lists them all
-            spans = [span for span in spans if span.end < room]
-            line.truncate(spans[-1].end if spans else 0)
-        line.truncate(room, pad=True)
-        for item in pinned:
-            add(*item)
-            line.append(" ")
-        if palette is not None:  # on the right, whatever the width
-            line.append("▏", style("keybar--rule"))
-            add(*palette)
-            line.append(" ")
-        self._spans = spans
-        return line
+            right.append("▏", style("keybar--rule"))
+            add(right, right_spans, *palette)
+        room = max(0, self.size.width - right.cell_len)
+        if left.cell_len > room:  # the keys that fit whole, a space after each; `?` lists them all
+            left_spans = [span for span in left_spans if span.end < room]
+            left.truncate(left_spans[-1].end if left_spans else 0)
+        left.truncate(room, pad=True)
+        offset = len(left)
+        self._spans = left_spans + [span._replace(start=span.start + offset, end=span.end + offset)
+                                    for span in right_spans]
+        left.append_text(right)
+        return left
 
     def _span_at(self, x: int) -> _Span | None:
         return next((span for span in self._spans if span.start <= x < span.end), None)
