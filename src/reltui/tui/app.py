@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -187,10 +187,36 @@ class ReltuiApp(App[None]):
         if hasattr(type(self.services), "load"):  # a LazyServices
             self.set_timer(LOAD_SERVICES_AFTER, lambda: self.run_db(self.services.load, group="load"))
 
-    def action_section(self, mode: str) -> None:
+    # -- type-ahead ------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed in one burst land where the user meant them, in order.
+
+        Textual hands a key to the focused widget first and runs a binding of the screen or
+        the app only when the key bubbles back up. In a burst ("l" and a subject typed fast,
+        or arriving in one read over SSH) the keys after "l" have by then gone to the list,
+        before "l" opened its form. So outside a text field a key that a binding takes is
+        run as it arrives, and an action that opens a screen returns once it is mounted:
+        the next key goes to the new screen's field. In a text field every printable key is
+        the field's, as before.
+        """
+        if (isinstance(event, events.Key) and not event.is_forwarded and self.app_focus
+                and await self._run_binding_first(event)):
+            return
+        await super().on_event(event)
+
+    async def _run_binding_first(self, event: events.Key) -> bool:
+        focused = self.focused
+        if focused is not None and focused.check_consume_key(event.key, event.character):
+            return False
+        # Textual's own binding lookup, priority bindings first as it does
+        return (await self._check_bindings(event.key, priority=True)
+                or await self._check_bindings(event.key))
+
+    async def action_section(self, mode: str) -> None:
         while len(self.screen_stack) > 1 and self.current_mode == mode:
             self.pop_screen()  # back to the section's own screen from a party on top of it
-        self.switch_mode(mode)
+        await self.switch_mode(mode)  # mounted before the next key is routed (type-ahead)
 
     def open_party(self, party_id: int) -> None:
         """Read the party, then open its screen with everything on it: one layout and one
@@ -213,32 +239,32 @@ class ReltuiApp(App[None]):
         getter = getattr(self.screen, "current_party", None)
         return getter() if callable(getter) else None
 
-    def action_help(self) -> None:
+    async def action_help(self) -> None:
         from reltui.tui.modals.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+            await self.push_screen(HelpScreen(self.screen))
 
     # -- forms reachable from everywhere -----------------------------------------------------
 
-    def action_new_party(self) -> None:
+    async def action_new_party(self) -> None:
         from reltui.tui.modals.forms import PartyForm
 
-        self.push_screen(PartyForm(), self._opened_new_party)
+        await self.push_screen(PartyForm(), self._opened_new_party)
 
     def _opened_new_party(self, party_id: int | None) -> None:
         if party_id is not None:
             self.open_party(party_id)
 
-    def action_log_contact(self, party: PartyRef | None = None) -> None:
+    async def action_log_contact(self, party: PartyRef | None = None) -> None:
         from reltui.tui.modals.forms import ContactForm
 
-        self.push_screen(ContactForm(party or self.current_party()))
+        await self.push_screen(ContactForm(party or self.current_party()))
 
-    def action_schedule_follow_up(self, party: PartyRef | None = None) -> None:
+    async def action_schedule_follow_up(self, party: PartyRef | None = None) -> None:
         from reltui.tui.modals.forms import FollowUpForm
 
-        self.push_screen(FollowUpForm(party or self.current_party()))
+        await self.push_screen(FollowUpForm(party or self.current_party()))
 
     def _fatal_error(self) -> None:
         """Textual prints a traceback with local variables, which hold customer data:
@@ -256,10 +282,10 @@ class ReltuiApp(App[None]):
             f"reltui stopped: unexpected error ({name}). Every change you saved is kept.{where}"))
         self._close_messages_no_wait()
 
-    def action_import_file(self) -> None:
+    async def action_import_file(self) -> None:
         from reltui.tui.modals.data import ImportScreen
 
-        self.push_screen(ImportScreen())
+        await self.push_screen(ImportScreen())
 
     # -- who -------------------------------------------------------------------------------
 

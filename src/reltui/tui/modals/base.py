@@ -243,7 +243,7 @@ class Form(ModalScreen[Result], Generic[Result]):
         self.app.run_db(services.get_setting, "date_order", then=self._got_order, group="form-order")
         first = next(iter(self.query("Input, Select, TextArea")), None)
         if first is not None:
-            first.focus()
+            self.set_focus(first)  # now, not later: keys typed ahead go into it
 
     def _got_order(self, order: str | None) -> None:
         self.order = order

@@ -103,7 +103,7 @@ class ImportScreen(ModalScreen[None]):
             yield Static("Enter: dry run, then Enter again to import · Esc closes", id="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#path", Input).focus()
+        self.set_focus(self.query_one("#path", Input))  # now: keys typed ahead go into it
 
     def _settings(self) -> tuple[str, str, bool]:
         path = os.path.expanduser(self.query_one("#path", Input).value.strip())

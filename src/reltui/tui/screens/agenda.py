@@ -105,7 +105,7 @@ class AgendaScreen(FollowUpKeys, OwnerFilter, Section):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.table.focus()
+        self.set_focus(self.table)
 
     @property
     def table(self) -> VirtualTable:

@@ -141,14 +141,14 @@ class FollowUpKeys:
             self.app.write(self.app.services.snooze_follow_up, row.id, days=days,
                            done=lambda day: f"Snoozed to {day:%a} {day.day} {day:%b}.")
 
-    def action_reschedule(self) -> None:
+    async def action_reschedule(self) -> None:
         from reltui.tui.modals.forms import RescheduleForm
 
         row = self._need_follow_up()
         if row is not None:
-            self.app.push_screen(RescheduleForm(row))
+            await self.app.push_screen(RescheduleForm(row))
 
-    def action_cancel_follow_up(self) -> None:
+    async def action_cancel_follow_up(self) -> None:
         from reltui.tui.modals.base import Confirm
 
         row = self._need_follow_up()
@@ -159,7 +159,7 @@ class FollowUpKeys:
             if yes:
                 self.app.write(self.app.services.cancel_follow_up, row.id, done="Follow-up cancelled.")
 
-        self.app.push_screen(Confirm("Cancel this follow-up?",
+        await self.app.push_screen(Confirm("Cancel this follow-up?",
                                      f"{for_terminal(row.text)} ({for_terminal(row.party_name)}, "
                                      f"due {row.due_on:%d %b %Y})", "y  cancel it"), answered)
 

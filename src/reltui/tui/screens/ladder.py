@@ -64,7 +64,7 @@ class LadderScreen(Section):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(f"#rung-{Rung.PROSPECT.value}", VirtualTable).focus()
+        self.set_focus(self.query_one(f"#rung-{Rung.PROSPECT.value}", VirtualTable))
 
     def tables(self) -> list[VirtualTable]:
         return [self.query_one(f"#rung-{rung.value}", VirtualTable) for rung in Rung]
@@ -91,7 +91,7 @@ class LadderScreen(Section):
         row = self.tables()[self._focused_index()].current
         return PartyRef(row.id, row.name) if row else None
 
-    def action_step(self, step: int) -> None:
+    async def action_step(self, step: int) -> None:
         from reltui.tui.modals.forms import RungStepForm
 
         rung = list(Rung)[self._focused_index()]
@@ -103,7 +103,7 @@ class LadderScreen(Section):
             where = "top" if step > 0 else "bottom"
             self.app.notify(f"{rung.value} is the {where} rung.", severity="warning", timeout=3)
             return
-        self.app.push_screen(RungStepForm(party, rung, step))
+        await self.app.push_screen(RungStepForm(party, rung, step))
 
     @on(VirtualTable.Selected)
     def _open(self, event: VirtualTable.Selected) -> None:

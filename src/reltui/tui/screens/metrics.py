@@ -318,7 +318,7 @@ class FigureDetail(ModalScreen[int | None]):
         for row in self.detail.rows:
             table.add_row(_safe(row.name), Text(_display(row.value), justify="right"), _safe(row.note),
                           key=str(row.party_id))
-        table.focus()
+        self.set_focus(table)
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -375,7 +375,7 @@ class PeriodDialog(ModalScreen[Period | None]):
     def on_mount(self) -> None:
         for name in ("from", "to"):
             self._hint(name)
-        self.query_one("#from", Input).focus()
+        self.set_focus(self.query_one("#from", Input))
 
     def _parse(self, name: str) -> date:
         return parse_date(self.query_one(f"#{name}", Input).value, self.today, order=self.order)
@@ -483,7 +483,7 @@ class MetricsScreen(StyledScreen):
         self._layout(self.size.width)
         self.watch(self.app, "data_version", self._data_changed, init=False)
         self.watch(self.app, "whose", lambda _whose: self.reload(), init=False)
-        self.query_one(FigureCard).focus()
+        self.set_focus(self.query_one(FigureCard))
         self._mounted = True
         early, self._early = self._early, None
         if self.app.data_version != self._version:  # the book changed while the screen was built
@@ -628,12 +628,12 @@ class MetricsScreen(StyledScreen):
     def action_today(self) -> None:
         self._set_period(fm.default_period(self.app.services.today()))
 
-    def action_custom(self) -> None:
+    async def action_custom(self) -> None:
         if self.period is None:
             return
         order = os.environ.get("RELTUI_DATE_ORDER")
-        self.app.push_screen(PeriodDialog(self.period, self.app.services.today(), order),
-                             callback=lambda p: p and self._set_period(p))
+        await self.app.push_screen(PeriodDialog(self.period, self.app.services.today(), order),
+                                   callback=lambda p: p and self._set_period(p))
 
     def action_segment(self) -> None:
         self.segment = SEGMENTS[(SEGMENTS.index(self.segment) + 1) % len(SEGMENTS)]

@@ -249,18 +249,18 @@ class PartiesScreen(OwnerFilter, Section):
     def action_filter_status(self) -> None:
         self._apply(status=_cycle(STATUSES, self.query_state.status, with_none=False))
 
-    def action_filter_tag(self) -> None:
+    async def action_filter_tag(self) -> None:
         from reltui.tui.modals.forms import TagPrompt
 
-        self.app.push_screen(TagPrompt(self.query_state.tag or ""),
-                             lambda tag: None if tag is None else self._apply(tag=tag or None))
+        await self.app.push_screen(TagPrompt(self.query_state.tag or ""),
+                                   lambda tag: None if tag is None else self._apply(tag=tag or None))
 
-    def action_export(self) -> None:
+    async def action_export(self) -> None:
         from reltui.tui.modals.data import ExportForm
 
         filters = {**self.query_state.filters(), "tier": self.query_state.tier}
         default = f"~/reltui-parties-{self.app.today.isoformat()}.csv"
-        self.app.push_screen(ExportForm(filters, self.table.total if self.table.counted else None, default))
+        await self.app.push_screen(ExportForm(filters, self.table.total if self.table.counted else None, default))
 
     def action_clear_filters(self) -> None:
         self.query_one("#search", Input).value = ""

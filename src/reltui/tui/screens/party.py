@@ -198,28 +198,28 @@ class PartyScreen(Section):
         if self.app.screen is self:
             self.dismiss()
 
-    def _form(self, form_class) -> None:  # noqa: ANN001
+    async def _form(self, form_class) -> None:  # noqa: ANN001
         party = self.current_party()
         if party is not None:
-            self.app.push_screen(form_class(party))
+            await self.app.push_screen(form_class(party))  # mounted before the next key
 
-    def action_purchase(self) -> None:
+    async def action_purchase(self) -> None:
         from reltui.tui.modals.forms import PurchaseForm
 
-        self._form(PurchaseForm)
+        await self._form(PurchaseForm)
 
-    def action_feedback(self) -> None:
+    async def action_feedback(self) -> None:
         from reltui.tui.modals.forms import FeedbackForm
 
-        self._form(FeedbackForm)
+        await self._form(FeedbackForm)
 
-    def action_defect(self) -> None:
+    async def action_defect(self) -> None:
         from reltui.tui.modals.forms import DefectForm
 
         if self.detail and not self.detail.active:
             self.app.notify("Already defected; w wins them back.", severity="warning", timeout=3)
             return
-        self._form(DefectForm)
+        await self._form(DefectForm)
 
     def action_win_back(self) -> None:
         if self.detail is None:
@@ -229,7 +229,7 @@ class PartyScreen(Section):
             return
         self.app.write(self.app.services.win_back, self.detail.id, done="Won back: active again.")
 
-    def action_step(self, step: int) -> None:
+    async def action_step(self, step: int) -> None:
         from reltui.tui.modals.forms import RungStepForm
 
         d = self.detail
@@ -239,13 +239,13 @@ class PartyScreen(Section):
             self.app.notify(f"{d.rung.value} is the {'top' if step > 0 else 'bottom'} rung.",
                             severity="warning", timeout=3)
             return
-        self.app.push_screen(RungStepForm(PartyRef(d.id, d.name), d.rung, step))
+        await self.app.push_screen(RungStepForm(PartyRef(d.id, d.name), d.rung, step))
 
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
         from reltui.tui.modals.forms import PartyForm
 
         if self.detail is not None:
-            self.app.push_screen(PartyForm(self.detail))
+            await self.app.push_screen(PartyForm(self.detail))
 
     def action_delete(self) -> None:
         if self.detail is not None:

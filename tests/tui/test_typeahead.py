@@ -1,0 +1,85 @@
+"""Type-ahead: keys typed in one burst (a fast typist, or one read over SSH) land where the
+user meant them, in order, even when an earlier key of the burst opens a form or a screen.
+
+Each test posts the keys at once, as the terminal driver does when they arrive together,
+and only then lets the app run."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.widgets import Input
+from tui_helpers import make_app, press, settle
+
+from reltui.tui.modals.forms import ContactForm, PartyForm, PurchaseForm
+from reltui.tui.screens.parties import PartiesScreen
+from reltui.tui.screens.party import PartyScreen
+
+NAMED = {" ": "space", "/": "slash", "$": "dollar_sign", "\r": "enter"}
+
+
+def burst(app, keys: str) -> None:  # noqa: ANN001
+    for character in keys:
+        app.post_message(events.Key(NAMED.get(character, character), character))
+
+
+def field(app, field_id: str) -> str:  # noqa: ANN001
+    return app.screen.query_one(f"#{field_id}", Input).value
+
+
+async def test_a_contact_typed_straight_after_l_is_logged_whole(svc, book):
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await press(app, pilot, "p")  # the list, Acme Ltd (first by name) highlighted
+        burst(app, "lAsked for a quote\r")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ContactForm)  # saved and closed
+        logged = [e.title for e in svc.timeline(book["acme"]) if e.kind == "interaction"]
+        assert logged == ["Asked for a quote"]
+
+
+async def open_ada(app, pilot, book) -> None:  # noqa: ANN001
+    app.open_party(book["ada"])
+    await settle(app, pilot)
+    assert isinstance(app.screen, PartyScreen)
+
+
+async def on_the_search(app, pilot, book) -> None:  # noqa: ANN001
+    await press(app, pilot, "p", "slash")
+
+
+async def on_today(app, pilot, book) -> None:  # noqa: ANN001
+    await settle(app, pilot)
+
+
+@pytest.mark.parametrize(("start", "keys", "screen", "field_id", "typed"), [
+    # n (new party) and a name at once
+    (on_today, "nGrace Hopper", PartyForm, "name", "Grace Hopper"),
+    # from Today: p (Parties), / (search), "ada"
+    (on_today, "p/ada", PartiesScreen, "search", "ada"),
+    # $ (a purchase) and its amount
+    (open_ada, "$120", PurchaseForm, "revenue", "120"),
+    # the keys that open forms everywhere are plain letters inside a text field
+    (on_the_search, "nlf", PartiesScreen, "search", "nlf"),
+])
+async def test_keys_after_a_screen_key_go_into_its_field(svc, book, start, keys, screen, field_id, typed):
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start(app, pilot, book)
+        burst(app, keys)
+        await settle(app, pilot)
+        assert isinstance(app.screen, screen)
+        assert field(app, field_id) == typed
+
+
+async def test_the_palette_gets_what_is_typed_after_ctrl_p(svc, book):
+    from textual.command import CommandPalette
+
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app.post_message(events.Key("ctrl+p", None))
+        burst(app, "agen")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CommandPalette)
+        assert app.screen.query_one(Input).value == "agen"
