@@ -267,26 +267,39 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
     # leading with a cheap test on the party's own columns that settles most of them.
     # Over every party, the parties added and those helped are counted in their indexes
     # (ix_party_created, ix_party_last_contact) instead of in the pass.
-    if segment == "all":
-        added = "(SELECT count(*) FROM party p WHERE p.created_on BETWEEN :s AND :e)"
-        helped = ("((SELECT count(*) FROM party p WHERE p.last_contact_at >= :s AND p.last_contact_at < :e1)"
-                  f" + (SELECT count(*) FROM party p WHERE p.last_contact_at >= :e1 AND {IS_HELPED}))")
+    helped_in = HELPED_AT  # parties with an interaction in the period, filled below if so
+    if _contacted_after(conn, end):
+        # A period in the past: most parties were contacted since, so their last contact
+        # says nothing about the period. The period's interactions (a range of
+        # ix_interaction_at) give who was helped; one probe per party then tests it.
+        fills = {helped_in: "SELECT DISTINCT party_id FROM interaction WHERE at >= :s AND at < :e1"}
+        is_helped = f"p.id IN {helped_in}"
+        helped = f"count(*) FILTER (WHERE {is_helped})"
     else:
-        added = f"count(*) FILTER (WHERE {ADDED_ROW})"
-        helped = f"count(*) FILTER (WHERE {IS_HELPED})"
-    row.update(_run(conn, f"""
-        SELECT count(*) AS parties,
-               count(*) FILTER (WHERE {IS_REPEAT} AND {FP_ROW} <= :e) AS repeat_buyers,
-               {added} AS added,
-               count(*) FILTER (WHERE {REFERRED} AND {ADDED_ROW}) AS referrals,
-               {helped} AS helped,
-               count(*) FILTER (WHERE ({REFERRED} OR p.purchase_count >= 2) AND {IS_HELPED}
-                                  AND ({REFERRED} OR {IS_REPEAT})) AS loyal,
-               count(*) FILTER (WHERE p.cadence_days IS NOT NULL AND {FP_ROW} <= :e) AS cadence_bought,
-               count(*) FILTER (WHERE p.cadence_days IS NOT NULL AND {FP_ROW} <= :e AND {IS_PAST})
-                   AS past_bought
-          FROM party p
-         WHERE {seg}""", params).mappings().one())
+        # up to today: the last contact (a rollup column) settles every party
+        fills, is_helped = {}, IS_HELPED
+        helped = ("((SELECT count(*) FROM party p WHERE p.last_contact_at >= :s AND p.last_contact_at < :e1)"
+                  f" + (SELECT count(*) FROM party p WHERE p.last_contact_at >= :e1 AND {IS_HELPED}))"
+                  if segment == "all" else f"count(*) FILTER (WHERE {IS_HELPED})")
+    # count(*) FILTER: the aggregate steps only for the parties counted, each condition
+    # leading with a cheap test on the party's own columns that settles most of them.
+    # Over every party, the parties added are counted in ix_party_created.
+    added = ("(SELECT count(*) FROM party p WHERE p.created_on BETWEEN :s AND :e)" if segment == "all"
+             else f"count(*) FILTER (WHERE {ADDED_ROW})")
+    with _id_tables(conn, fills, params):
+        row.update(_run(conn, f"""
+            SELECT count(*) AS parties,
+                   count(*) FILTER (WHERE {IS_REPEAT} AND {FP_ROW} <= :e) AS repeat_buyers,
+                   {added} AS added,
+                   count(*) FILTER (WHERE {REFERRED} AND {ADDED_ROW}) AS referrals,
+                   {helped} AS helped,
+                   count(*) FILTER (WHERE ({REFERRED} OR p.purchase_count >= 2) AND {is_helped}
+                                      AND ({REFERRED} OR {IS_REPEAT})) AS loyal,
+                   count(*) FILTER (WHERE p.cadence_days IS NOT NULL AND {FP_ROW} <= :e) AS cadence_bought,
+                   count(*) FILTER (WHERE p.cadence_days IS NOT NULL AND {FP_ROW} <= :e AND {IS_PAST})
+                       AS past_bought
+              FROM party p
+             WHERE {seg}""", params).mappings().one())
     d = _defected_counts(conn, seg, start, end, len(points))
     row["active_start"] = row["bought_by_start"] - d["start"]
     row["retained"] = row["active_start"] - d["lost"]
@@ -371,6 +384,12 @@ RS = f"(CASE WHEN {D0} = 1 THEN NULL ELSE {RS_ANY} END)"  # on the ladder at the
 RE = f"(CASE WHEN {D1} = 1 THEN NULL ELSE {RE_ANY} END)"  # on the ladder at the end
 
 
+def _contacted_after(conn: Connection, end: date) -> bool:
+    """True when an interaction is dated after `end` (the top of ix_interaction_at)."""
+    last = _run(conn, "SELECT max(at) FROM interaction").scalar()
+    return last is not None and str(last)[:10] > end.isoformat()
+
+
 def _nothing_after(conn: Connection, end: date) -> bool:
     """True when no party was added and no rung moved after `end` (a period ending
     today): then every party's rung at the end is its current rung."""
@@ -444,24 +463,29 @@ def ladder_figures(conn: Connection, start: date, end: date, segment: str) -> di
 _COVERING = "+on_date <= {d} AND (won_back_on IS NULL OR +won_back_on > {d})"
 # the parties defected at the start / at the end, by id, filled by `_defected_tables`
 GONE_AT_START, GONE_AT_END = "temp.metric_gone_s", "temp.metric_gone_e"
+HELPED_AT = "temp.metric_helped"  # the parties with an interaction in the period
 
 
 @contextmanager
-def _defected_tables(conn: Connection, params: dict[str, Any]) -> Iterator[None]:
-    """Fill GONE_AT_START and GONE_AT_END (temporary, this connection's) for the statement
-    run inside: SQLite tests `id IN` such a table by rowid, several times cheaper a probe
-    than one into an IN list, and the buyers take one or two probes each."""
-    tables = ((GONE_AT_START, ":s"), (GONE_AT_END, ":e"))
+def _id_tables(conn: Connection, fills: dict[str, str], params: dict[str, Any]) -> Iterator[None]:
+    """Fill temporary tables of party ids (this connection's), `table: SELECT of ids`, for
+    the statements run inside: SQLite tests `id IN` such a table by rowid, several times
+    cheaper a probe than one into an IN list or a correlated subquery."""
     try:
-        for table, at in tables:
+        for table, select in fills.items():
             _run(conn, f"DROP TABLE IF EXISTS {table}")
             _run(conn, f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
-            _run(conn, f"INSERT INTO {table} SELECT DISTINCT party_id FROM defection"
-                       f" WHERE {_COVERING.format(d=at)}", params)
+            _run(conn, f"INSERT INTO {table} {select}", params)
         yield
     finally:
-        for table, _at in tables:
+        for table in fills:
             _run(conn, f"DROP TABLE IF EXISTS {table}")
+
+
+def _defected_tables(conn: Connection, params: dict[str, Any]):  # noqa: ANN202 - a context
+    """GONE_AT_START and GONE_AT_END filled, for the buyers (one or two probes each)."""
+    return _id_tables(conn, {table: f"SELECT DISTINCT party_id FROM defection WHERE {_COVERING.format(d=at)}"
+                             for table, at in ((GONE_AT_START, ":s"), (GONE_AT_END, ":e"))}, params)
 
 
 def _buyers_cte(segment: str, all_in: bool = False) -> str:
