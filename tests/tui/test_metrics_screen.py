@@ -250,3 +250,25 @@ async def test_charts_are_laid_out_in_workers_after_the_cards(svc, monkeypatch):
         reasons = plots["chart-defections"].render().plain
         assert "service" in reasons and "price" in reasons  # every reason, with its bar
         assert "platinum" in plots["chart-pyramid"].render().plain
+
+
+async def test_the_changes_come_before_the_charts(svc, monkeypatch):
+    # the cards' changes against the previous period are figures; the charts follow them
+    from reltui.tui.screens.metrics import ChartPlot
+
+    retention_book(svc)
+    seen = []
+    charts = MetricsScreen._charts
+
+    async def recorded(screen, current):  # noqa: ANN001
+        seen.append(screen.previous is not None and not screen.query(ChartPlot))
+        await charts(screen, current)
+
+    monkeypatch.setattr(MetricsScreen, "_charts", recorded)
+    app = Host(svc)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await _settle(app, pilot)
+        await pilot.pause(0.2)
+        await _settle(app, pilot)
+        assert seen == [True]  # once, with the changes shown and no chart yet
+        assert len(app.screen.query(ChartPlot)) == 6

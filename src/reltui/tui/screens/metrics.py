@@ -3,7 +3,7 @@ manager would rather look at than read.
 
 - Cards show the value, the count it rests on, and the change against the
   previous period of the same length; n/a where a figure has nothing to rest on.
-- Charts (textual-plotext, mounted once the first figures are in): the ladder as a
+- Charts (textual-plotext, mounted once the cards and their changes are in): the ladder as a
   funnel (at the start and at the end), the customer pyramid, active parties and
   revenue month by month, defections by reason (count and lost profit).
 - Keys: [ and ] move the period back and forth; 3, 6, 1 pick the last 3, 6 or
@@ -11,8 +11,8 @@ manager would rather look at than read.
   segment (all, B2C, B2B); Enter on a card or chart shows its definition and the
   parties behind it, and Enter on a party opens it.
 - All computing runs in a thread worker through `app.run_db`; the screen only
-  draws frozen results.  The cards come first: the previous period's figures and
-  the charts follow, and plotext lays the charts out in a worker too (`ChartPlot`),
+  draws frozen results.  The cards come first, then the previous period's figures
+  (the changes), then the charts; plotext lays the charts out in a worker too (`ChartPlot`),
   so a chart never holds up the keys.  Party names and follow-up texts are data:
   they reach the terminal as plain Text, never as markup.
 """
@@ -539,19 +539,15 @@ class MetricsScreen(StyledScreen):
         self.result, self.previous = current, None
         self._bar("comparing with the previous period…")
         self._fill_cards(pending=True)
-        # the previous period and the charts once the cards are on the glass
-        self.call_after_refresh(self._after_cards, current)
+        # then the previous period, then the charts: each once the one before is on the glass
+        self.call_after_refresh(self._compare, current)
 
-    async def _after_cards(self, current) -> None:  # noqa: ANN001
+    def _compare(self, current) -> None:  # noqa: ANN001
         if current is not self.result:
             return  # another period or segment came meanwhile
-        before = current.period.previous()
-        self.app.run_db(_compute, self.app.services, before, self.segment, current.owner,
-                        then=self._show_previous, group="metrics", exclusive=True)
-        if not self._charts_mounted:
-            self._charts_mounted = True
-            await self.query_one("#charts", Grid).mount_all(self._chart_panels())
-        self._draw_charts(current)
+        self.app.run_db(_compute, self.app.services, current.period.previous(), self.segment,
+                        current.owner, then=self._show_previous,
+                        on_error=lambda _error: self._charts(current), group="metrics", exclusive=True)
 
     def _show_previous(self, previous) -> None:  # noqa: ANN001
         current = self.result
@@ -562,6 +558,15 @@ class MetricsScreen(StyledScreen):
         self.previous = previous
         self._bar()
         self._fill_cards()
+        self.call_after_refresh(self._charts, current)
+
+    async def _charts(self, current) -> None:  # noqa: ANN001
+        if current is not self.result:
+            return
+        if not self._charts_mounted:
+            self._charts_mounted = True
+            await self.query_one("#charts", Grid).mount_all(self._chart_panels())
+        self._draw_charts(current)
 
     def _fill_cards(self, *, pending: bool = False) -> None:
         current, previous = self.result, self.previous
