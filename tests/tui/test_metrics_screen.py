@@ -222,6 +222,13 @@ async def test_a_failure_becomes_a_notification(svc, monkeypatch):
         assert any("busy" in str(n.message) for n in app._notifications)
 
 
+async def _charts_drawn(app, pilot) -> None:  # noqa: ANN001
+    """Wait for the cards, the changes, then the charts (laid out in workers)."""
+    await _settle(app, pilot)
+    await pilot.pause(0.2)
+    await _settle(app, pilot)
+
+
 async def test_charts_are_laid_out_in_workers_after_the_cards(svc, monkeypatch):
     import threading
 
@@ -241,9 +248,7 @@ async def test_charts_are_laid_out_in_workers_after_the_cards(svc, monkeypatch):
     monkeypatch.setattr(Plot, "build", recorded)
     app = Host(svc)
     async with app.run_test(size=(120, 60)) as pilot:
-        await _settle(app, pilot)
-        await pilot.pause(0.2)
-        await _settle(app, pilot)
+        await _charts_drawn(app, pilot)
         plots = {p.parent.id: p for p in app.screen.query(ChartPlot)}
         assert len(plots) == 6 and threads  # every chart drawn, by plotext
         assert threading.main_thread() not in threads  # never on the UI thread
@@ -267,8 +272,6 @@ async def test_the_changes_come_before_the_charts(svc, monkeypatch):
     monkeypatch.setattr(MetricsScreen, "_charts", recorded)
     app = Host(svc)
     async with app.run_test(size=(120, 60)) as pilot:
-        await _settle(app, pilot)
-        await pilot.pause(0.2)
-        await _settle(app, pilot)
+        await _charts_drawn(app, pilot)
         assert seen == [True]  # once, with the changes shown and no chart yet
         assert len(app.screen.query(ChartPlot)) == 6
