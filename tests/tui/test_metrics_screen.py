@@ -3,10 +3,14 @@ drill-down and opening a party, typed dates, safety of data at the glass."""
 
 from __future__ import annotations
 
+import math
+
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.widgets import DataTable, Input, Static
 
 import reltui.tui.app as app_module
@@ -275,3 +279,30 @@ async def test_the_changes_come_before_the_charts(svc, monkeypatch):
         await _charts_drawn(app, pilot)
         assert seen == [True]  # once, with the changes shown and no chart yet
         assert len(app.screen.query(ChartPlot)) == 6
+
+
+@pytest.mark.parametrize(("values", "whole", "labels"), [
+    ([16754, 8377], True, ["0", "5k", "10k", "15k"]),  # parties on a rung
+    ([5417753.8, 902959.0], False, ["0", "2M", "4M"]),  # revenue by month
+    ([7, 3], True, ["0", "2", "4", "6"]),  # a few defections: whole steps, never 2.5
+    ([1200141.62], False, ["0", "0.5M", "1M"]),
+    ([-1200.0, 3400.0], False, ["-2k", "0", "2k"]),  # a loss below 0
+    ([0, 0], True, ["0"]),
+])
+def test_chart_axes_have_round_short_labels(values, whole, labels):
+    from reltui.tui.screens.metrics import axis_ticks
+
+    assert axis_ticks(values, whole=whole)[1] == labels
+
+
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=12), st.booleans())
+def test_chart_ticks_are_even_steps_from_zero(values, whole):
+    from reltui.tui.screens.metrics import axis_ticks
+
+    ticks, labels = axis_ticks(values, whole=whole)
+    assert 0 in ticks and len(ticks) == len(labels) == len(set(labels))
+    assert all(t <= max(0, *values) for t in ticks)
+    steps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert all(step > 0 and math.isclose(step, steps[0], rel_tol=1e-9) for step in steps)
+    if whole:
+        assert all(float(t).is_integer() for t in ticks)

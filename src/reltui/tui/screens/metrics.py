@@ -19,9 +19,10 @@ manager would rather look at than read.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -195,6 +196,35 @@ class FigureCard(Widget, can_focus=True):
         text.append(self.lines[2] + "\n", style="dim")
         text.append(self.lines[3])
         return text
+
+
+def axis_ticks(values: Sequence[float], *, count: int = 4, whole: bool = False) -> tuple[list[float], list[str]]:
+    """Round ticks for a value axis from 0 (or the lowest value, below 0) to the highest,
+    labelled short: 0 5k 10k 15k, 0 1.5M 3M. `whole`: counts, never a step below 1.
+    plotext's own ticks are the range cut in equal parts (8377.2 parties, 5417753.8)."""
+    low, high = min(0.0, *values), max(0.0, *values)
+    if high == low:
+        return [0.0], ["0"]
+    raw = (high - low) / (count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    steps = (1, 2, 5, 10) if whole and magnitude < 10 else (1, 2, 2.5, 5, 10)  # whole: 2.5 is not
+    step = min((m * magnitude for m in steps), key=lambda c: abs(math.log(c / raw)))
+    if whole:
+        step = max(step, 1.0)
+    ticks = [k * step for k in range(math.floor(low / step + 1e-9), math.floor(high / step + 1e-9) + 1)]
+    top = max(abs(t) for t in ticks)
+    unit, suffix = next(((u, x) for u, x in ((1e9, "G"), (1e6, "M"), (1e3, "k")) if top >= u), (1.0, ""))
+    exponent = math.floor(math.log10(step / unit) + 1e-9)
+    mantissa = step / unit / 10 ** exponent  # 1, 2, 2.5 or 5: 2.5 takes one more decimal
+    places = max(0, -exponent + (1 if math.isclose(mantissa, 2.5) else 0))
+
+    def label(tick: float) -> str:
+        text = f"{tick / unit:.{places}f}"
+        if places:
+            text = text.rstrip("0").rstrip(".")
+        return text + suffix if tick else "0"
+
+    return ticks, [label(t) for t in ticks]
 
 
 _PLOTEXT = threading.Lock()  # one chart laid out at a time: plotext was not written for threads
@@ -470,7 +500,7 @@ class MetricsScreen(StyledScreen):
     def _chart_panels() -> list[ChartPanel]:
         return [
             ChartPanel("ladder", "Ladder: at the start and now", "chart-ladder"),
-            ChartPanel("pyramid", "Customer pyramid", "chart-pyramid"),
+            ChartPanel("pyramid", "Pyramid: parties, profit share", "chart-pyramid"),
             ChartPanel("active", "Active parties by month", "chart-active"),
             ChartPanel("revenue", "Revenue by month", "chart-revenue"),
             ChartPanel("defections", "Defections by reason", "chart-defections"),
@@ -583,13 +613,17 @@ class MetricsScreen(StyledScreen):
         if m is not self.result:
             return  # another period or segment came meanwhile
         rungs = [r.rung.value for r in m.ladder]
-        self._chart("chart-ladder", lambda plt: plt.multiple_bar(
-            rungs[::-1], [[r.at_start for r in m.ladder][::-1], [r.at_end for r in m.ladder][::-1]],
-            labels=["start", "now"], orientation="horizontal", color=["cyan", "green"]))
+        starts, ends = [r.at_start for r in m.ladder][::-1], [r.at_end for r in m.ladder][::-1]
+        self._chart("chart-ladder", lambda plt: (
+            plt.multiple_bar(rungs[::-1], [starts, ends], labels=["start", "now"],
+                             orientation="horizontal", color=["cyan", "green"]),
+            plt.xticks(*axis_ticks(starts + ends, whole=True))))
         tiers = [f"{t.name} {fm.percent_text(t.share)}" if t.share is not None else t.name
                  for t in m.pyramid]
-        self._chart("chart-pyramid", lambda plt: plt.bar(
-            tiers[::-1], [t.count for t in m.pyramid][::-1], orientation="horizontal"))
+        counts = [t.count for t in m.pyramid][::-1]
+        self._chart("chart-pyramid", lambda plt: (
+            plt.bar(tiers[::-1], counts, orientation="horizontal"),
+            plt.xticks(*axis_ticks(counts, whole=True))))
         months = [f"{p.month:%b}" for p in m.months]
         active = [p.active for p in m.months]
         low, high = min(active, default=0), max(active, default=0)
@@ -600,14 +634,20 @@ class MetricsScreen(StyledScreen):
             plt.yticks(ticks, [f"{t:,}" for t in ticks])))
         # numeric x with explicit month ticks: plotext's own choice of labels is not stable
         every = max(1, len(months) // 6)
+        revenue = [float(p.revenue) for p in m.months]
         self._chart("chart-revenue", lambda plt: (
-            plt.bar(list(range(len(months))), [float(p.revenue) for p in m.months], width=0.6),
-            plt.xticks(list(range(0, len(months), every)), months[::every])))
-        reasons = [d.reason.value for d in m.defections]
-        self._chart("chart-defections", lambda plt: plt.bar(
-            reasons[::-1], [d.count for d in m.defections][::-1], orientation="horizontal"))
-        self._chart("chart-lost", lambda plt: plt.bar(
-            reasons[::-1], [float(d.lost_profit) for d in m.defections][::-1], orientation="horizontal"))
+            plt.bar(list(range(len(months))), revenue, width=0.6),
+            plt.xticks(list(range(0, len(months), every)), months[::every]),
+            plt.yticks(*axis_ticks(revenue))))
+        reasons = [d.reason.value for d in m.defections][::-1]
+        lost = [d.count for d in m.defections][::-1]
+        lost_profit = [float(d.lost_profit) for d in m.defections][::-1]
+        self._chart("chart-defections", lambda plt: (
+            plt.bar(reasons, lost, orientation="horizontal"),
+            plt.xticks(*axis_ticks(lost, whole=True))))
+        self._chart("chart-lost", lambda plt: (
+            plt.bar(reasons, lost_profit, orientation="horizontal"),
+            plt.xticks(*axis_ticks(lost_profit))))
 
     def _chart(self, chart_id: str, draw) -> None:  # noqa: ANN001
         self.query_one(f"#{chart_id}", ChartPanel).plot.draw(draw)
