@@ -301,7 +301,8 @@ def test_chart_ticks_are_even_steps_from_zero(values, whole):
 
     ticks, labels = axis_ticks(values, whole=whole)
     assert 0 in ticks and len(ticks) == len(labels) == len(set(labels))
-    assert all(t <= max(0, *values) for t in ticks)
+    top = max(0, *values)
+    assert all(t <= top + abs(top) * 1e-9 for t in ticks)
     steps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert all(step > 0 and math.isclose(step, steps[0], rel_tol=1e-9) for step in steps)
     if whole:

@@ -211,7 +211,8 @@ def axis_ticks(values: Sequence[float], *, count: int = 4, whole: bool = False) 
     step = min((m * magnitude for m in steps), key=lambda c: abs(math.log(c / raw)))
     if whole:
         step = max(step, 1.0)
-    ticks = [k * step for k in range(math.floor(low / step + 1e-9), math.floor(high / step + 1e-9) + 1)]
+    near = 1 + 1e-12  # a tick on the highest value itself, whatever the rounding
+    ticks = [k * step for k in range(math.floor(low / step / near), math.floor(high / step * near) + 1)]
     top = max(abs(t) for t in ticks)
     unit, suffix = next(((u, x) for u, x in ((1e9, "G"), (1e6, "M"), (1e3, "k")) if top >= u), (1.0, ""))
     exponent = math.floor(math.log10(step / unit) + 1e-9)
