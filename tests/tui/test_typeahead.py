@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 from textual.widgets import Input
-from tui_helpers import make_app, press, settle
+from tui_helpers import make_app, press, screen_text, settle
 
 from reltui.tui.modals.forms import ContactForm, PartyForm, PurchaseForm
 from reltui.tui.screens.parties import PartiesScreen
@@ -52,6 +52,16 @@ async def on_today(app, pilot, book) -> None:  # noqa: ANN001
     await settle(app, pilot)
 
 
+async def on_the_list(app, pilot, book) -> None:  # noqa: ANN001
+    await press(app, pilot, "p")
+
+
+async def on_a_follow_up_today(app, pilot, book) -> None:  # noqa: ANN001
+    await settle(app, pilot)
+    await press(app, pilot, "down")  # from the "overdue" heading to its first follow-up
+    assert app.current_party() is not None, (app.focused, screen_text(app))
+
+
 @pytest.mark.parametrize(("start", "keys", "screen", "field_id", "typed"), [
     # n (new party) and a name at once
     (on_today, "nGrace Hopper", PartyForm, "name", "Grace Hopper"),
@@ -61,6 +71,9 @@ async def on_today(app, pilot, book) -> None:  # noqa: ANN001
     (open_ada, "$120", PurchaseForm, "revenue", "120"),
     # the keys that open forms everywhere are plain letters inside a text field
     (on_the_search, "nlf", PartiesScreen, "search", "nlf"),
+    # Enter on a list opens the party; "$120" is a purchase of the party it opens
+    (on_the_list, "\r$120", PurchaseForm, "revenue", "120"),
+    (on_a_follow_up_today, "\r$75", PurchaseForm, "revenue", "75"),
 ])
 async def test_keys_after_a_screen_key_go_into_its_field(svc, book, start, keys, screen, field_id, typed):
     app = make_app(svc)
@@ -70,6 +83,19 @@ async def test_keys_after_a_screen_key_go_into_its_field(svc, book, start, keys,
         await settle(app, pilot)
         assert isinstance(app.screen, screen)
         assert field(app, field_id) == typed
+
+
+@pytest.mark.parametrize("start", [on_the_list, on_a_follow_up_today])
+async def test_enter_then_a_purchase_is_the_opened_partys(svc, book, start):
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start(app, pilot, book)
+        party = app.current_party()
+        burst(app, "\r$120\r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PartyScreen) and app.screen.detail.id == party.id
+        bought = [e.title for e in svc.timeline(party.id) if e.kind == "purchase"]
+        assert len(bought) == 1 and "120.00" in bought[0]
 
 
 async def test_the_palette_gets_what_is_typed_after_ctrl_p(svc, book):

@@ -18,6 +18,7 @@ Contract for every screen (keep it):
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -36,6 +37,8 @@ from reltui.tui.screens.parties import PartiesScreen
 from reltui.tui.screens.today import TodayScreen
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from reltui.domain.records import PartyRef
     from reltui.services import Services
 
@@ -43,6 +46,8 @@ POLL_SECONDS = 2.0
 # the use cases beyond the first screens' reads load this long after start, in a thread
 # (services.lazy): once the first screen has painted, before the user is likely to need them
 LOAD_SERVICES_AFTER = 1.0
+# keys typed while a party is read are held for its screen, this long at most
+HOLD_KEYS_AT_MOST = 2.0
 
 # (mode, key, label, what it shows): the top-level sections, in the order of their keys
 SECTIONS = (
@@ -117,6 +122,8 @@ class ReltuiApp(App[None]):
         self.poll_seconds = poll_seconds
         self.db_label = db_label
         self._counter: int | None = None
+        self._held: list[events.Key] | None = None  # keys kept for a screen on its way
+        self._hold_timer: Timer | None = None
 
     # -- database work off the UI thread ---------------------------------------------------
 
@@ -134,16 +141,17 @@ class ReltuiApp(App[None]):
         worker._reltui_on_error = on_error
         return worker
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state is WorkerState.SUCCESS:
             then = getattr(worker, "_reltui_then", None)
-            if then is not None:
-                then(worker.result)
+            if then is not None and inspect.isawaitable(answer := then(worker.result)):
+                await answer
         elif event.state is WorkerState.ERROR:
             on_error = getattr(worker, "_reltui_on_error", None)
             if on_error is not None and isinstance(worker.error, ReltuiError):
-                on_error(worker.error)
+                if inspect.isawaitable(answer := on_error(worker.error)):
+                    await answer
             else:
                 self.report_error(worker.error)
 
@@ -200,10 +208,32 @@ class ReltuiApp(App[None]):
         the next key goes to the new screen's field. In a text field every printable key is
         the field's, as before.
         """
-        if (isinstance(event, events.Key) and not event.is_forwarded and self.app_focus
-                and await self._run_binding_first(event)):
-            return
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._held is not None:  # a screen is on its way: the key is for it
+                self._held.append(event)
+                return
+            if self.app_focus and await self._run_binding_first(event):
+                return
         await super().on_event(event)
+
+    def hold_keys(self) -> None:
+        """Keep the keys typed from now on for a screen about to open: Enter and "$120" on
+        a list is a purchase on the party Enter opens. `release_keys` hands them on."""
+        if self._held is None:
+            self._held = []
+            self._hold_timer = self.set_timer(HOLD_KEYS_AT_MOST, self.release_keys)
+
+    async def release_keys(self) -> None:
+        """Hand the held keys on, in order, to whatever has the focus now."""
+        held, self._held = self._held or [], None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        for index, key in enumerate(held):
+            if self._held is not None:  # one of them opened a party in turn: hold the rest
+                self._held.extend(held[index:])
+                return
+            await self.on_event(key)
 
     async def _run_binding_first(self, event: events.Key) -> bool:
         focused = self.focused
@@ -224,13 +254,16 @@ class ReltuiApp(App[None]):
         from reltui.tui.screens.party import PartyScreen, load_party
 
         origin = self.screen
+        self.hold_keys()  # what is typed while the party is read is for its screen
 
-        def show(loaded) -> None:  # noqa: ANN001
+        async def show(loaded) -> None:  # noqa: ANN001
             if self.screen is origin:  # not if the user went elsewhere meanwhile
-                self.push_screen(PartyScreen(party_id, loaded))
+                await self.push_screen(PartyScreen(party_id, loaded))
+            await self.release_keys()
 
-        def gone(error: ReltuiError) -> None:  # deleted meanwhile, here or in another terminal
+        async def gone(error: ReltuiError) -> None:  # deleted meanwhile, here or in another terminal
             self.notify(error.message, severity="warning", markup=False)
+            await self.release_keys()
 
         self.run_db(load_party, self.services, party_id, then=show, on_error=gone,
                     group="open-party", exclusive=True)

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from functools import partial
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
@@ -100,7 +99,8 @@ class AgendaScreen(FollowUpKeys, OwnerFilter, Section):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         yield Static("", id="counts")
-        yield VirtualTable(COLUMNS, empty="No open follow-ups here. f schedules one.", id="agenda")
+        yield VirtualTable(COLUMNS, empty="No open follow-ups here. f schedules one.",
+                           select=lambda row: self.app.open_party(row.party_id), id="agenda")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -141,6 +141,3 @@ class AgendaScreen(FollowUpKeys, OwnerFilter, Section):
     def current_party(self) -> PartyRef | None:
         return follow_up_party(self.table.current)
 
-    @on(VirtualTable.Selected)
-    def _open(self, event: VirtualTable.Selected) -> None:
-        self.app.open_party(event.row.party_id)

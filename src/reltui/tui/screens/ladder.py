@@ -59,7 +59,7 @@ class LadderScreen(Section):
                 with Vertical(classes="rung", id=f"col-{rung.value}"):
                     yield Label(rung.value, id=f"title-{rung.value}", markup=False)
                     yield VirtualTable((Column(RUNG_MEANING[rung], None),), id=f"rung-{rung.value}",
-                                       empty="nobody yet")
+                                       empty="nobody yet", select=lambda row: self.app.open_party(row.id))
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -105,6 +105,3 @@ class LadderScreen(Section):
             return
         await self.app.push_screen(RungStepForm(party, rung, step))
 
-    @on(VirtualTable.Selected)
-    def _open(self, event: VirtualTable.Selected) -> None:
-        self.app.open_party(event.row.id)

@@ -175,7 +175,7 @@ class PartiesScreen(OwnerFilter, Section):
                     id="search", compact=True)
         yield Static("", id="status")
         yield VirtualTable(COLUMNS, empty="No party matches. Backspace clears the filters; n adds a party.",
-                           id="parties")
+                           select=lambda row: self.app.open_party(row.id), id="parties")
         yield KeyBar()
 
     @property
@@ -272,6 +272,3 @@ class PartiesScreen(OwnerFilter, Section):
         row = self.table.current
         return PartyRef(row.id, row.name) if row else None
 
-    @on(VirtualTable.Selected)
-    def _open(self, event: VirtualTable.Selected) -> None:
-        self.app.open_party(event.row.id)

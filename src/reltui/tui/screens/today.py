@@ -66,6 +66,14 @@ def _add_columns(table: DataTable, what_width: int) -> None:
     table.add_column("What", key="what", width=what_width)
 
 
+class TodayTable(DataTable):
+    """Enter opens the row's party at once, in the key's own handling (as VirtualTable's
+    `select`): the party's screen then takes the keys typed right after Enter."""
+
+    def action_select_cursor(self) -> None:
+        self.screen.action_open()
+
+
 class TodayScreen(FollowUpKeys, OwnerFilter, Section):
     help_title = "Today"
     DEFAULT_CSS = """
@@ -90,7 +98,7 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
         yield Header(icon="")
         yield Static("", id="summary")
         yield Static(WELCOME, id="welcome", markup=False)
-        table: DataTable = DataTable(id="today", cursor_type="row", zebra_stripes=False)
+        table: DataTable = TodayTable(id="today", cursor_type="row", zebra_stripes=False)
         _add_columns(table, len("What"))
         yield table
         yield KeyBar()

@@ -140,10 +140,14 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
 
     def __init__(self, columns: Sequence[Column], source: Source[Row] | None = None, *,
                  empty: str = "Nothing here.", page_size: int = PAGE_SIZE,
+                 select: Callable[[Row], object] | None = None,
                  name: str | None = None, id: str | None = None,  # noqa: A002
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = tuple(columns)
+        # Enter on a row: `select(row)` at once, in the key's own handling, when given (a
+        # screen it opens can then take the keys typed after Enter); else a Selected message
+        self.select = select
         self.source = source
         self.empty = empty
         self.page_size = page_size
@@ -381,7 +385,9 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
 
     def action_select(self) -> None:
         row = self.current
-        if row is not None:
+        if row is not None and self.select is not None:
+            self.select(row)
+        elif row is not None:
             self.post_message(self.Selected(self, row))
 
     def on_click(self, event) -> None:  # noqa: ANN001 - keyboard first, but the mouse works
