@@ -88,7 +88,8 @@ def test_ladder(snap_compare, app, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_log_contact_form(snap_compare, app, size):
-    assert snap_compare(app, terminal_size=size, run_before=keys("m", "l", "a", "n", "n"))
+    # from Today's first line, a heading: no party in focus, so the form asks for one
+    assert snap_compare(app, terminal_size=size, run_before=keys("l", "a", "n", "n"))
 
 
 @pytest.mark.parametrize("size", SIZES)
