@@ -1,6 +1,6 @@
 """Time a 100,000-card vCard import into an empty book (target: under 20 s on 2 cores).
 
-    .venv/bin/python benchmarks/bench_import.py [CARDS]
+    .venv/bin/python benchmarks/bench_import.py [CARDS]   (--help: the options)
 
 Writes a made-up vCard file (names from a fixed list, numbers from fictional
 ranges) to a temporary folder, imports it, and prints the times: the wall time of
@@ -11,9 +11,9 @@ compare runs made back to back, and see the yardstick.
 
 from __future__ import annotations
 
+import argparse
 import random
 import resource
-import sys
 import tempfile
 import time
 import timeit
@@ -53,7 +53,10 @@ def _cpu() -> float:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cards", nargs="?", type=int, default=100_000,
+                        help="how many cards to write and import (default 100,000)")
+    count = parser.parse_args().cards
     with tempfile.TemporaryDirectory() as tmp:
         cards = Path(tmp) / "cards.vcf"
         write_cards(cards, count)
