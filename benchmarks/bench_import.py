@@ -12,6 +12,7 @@ compare runs made back to back, and see the yardstick.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import tempfile
@@ -52,14 +53,12 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cards", nargs="?", type=int, default=100_000,
-                        help="how many cards to write and import (default 100,000)")
-    count = parser.parse_args().cards
+def measure(count: int) -> dict:
+    """Write `count` cards, import them into a new book; the figures as a dict."""
     with tempfile.TemporaryDirectory() as tmp:
         cards = Path(tmp) / "cards.vcf"
         write_cards(cards, count)
+        size = cards.stat().st_size
         store = open_store(Path(tmp) / "book.db")
         try:
             cpu_before = _cpu()
@@ -69,12 +68,27 @@ def main() -> None:
             cpu = _cpu() - cpu_before
         finally:
             store.close()
-    size = cards.stat().st_size if cards.exists() else 0
     yardstick = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=7)) / 5 * 1000
-    print(f"imported {summary.added:,} of {summary.records:,} cards in {elapsed:.1f} s "
-          f"({summary.added / elapsed:,.0f} cards/s){f', {size:,} bytes' if size else ''}, "
-          f"{cpu:.1f} s of CPU (worker processes included); "
-          f"machine yardstick sum(range(10**6)) {yardstick:.1f} ms (see benchmarks/run.py)")
+    return {"cards": summary.records, "added": summary.added, "bytes": size,
+            "seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2),
+            "yardstick_ms": round(yardstick, 1)}
+
+
+def describe(m: dict) -> str:
+    return (f"imported {m['added']:,} of {m['cards']:,} cards in {m['seconds']:.1f} s "
+            f"({m['added'] / m['seconds']:,.0f} cards/s), {m['bytes']:,} bytes, "
+            f"{m['cpu_seconds']:.1f} s of CPU (worker processes included); "
+            f"machine yardstick sum(range(10**6)) {m['yardstick_ms']:.1f} ms (see benchmarks/run.py)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cards", nargs="?", type=int, default=100_000,
+                        help="how many cards to write and import (default 100,000)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args()
+    figures = measure(args.cards)
+    print(json.dumps(figures) if args.json else describe(figures))
 
 
 if __name__ == "__main__":

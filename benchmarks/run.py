@@ -1,7 +1,7 @@
 """reltui benchmarks: build sample books at 1,000, 10,000 and 100,000 parties and measure what
 a user waits for, from outside the process, in a real terminal (tmux).
 
-    make bench                                   # everything (about 10 minutes on 2 cores)
+    make bench                                   # everything (5 to 15 minutes on 2 cores)
     make bench ARGS="--sizes 1000,10000 --repeat 3"
     .venv/bin/python benchmarks/run.py --quick   # fewer repeats, a smoke run
 
@@ -15,7 +15,8 @@ the slowest run):
   capture-pane every 5 ms: start to Today, start to Parties with rows (`p` sent at once),
   End, PageDown, each search keystroke whose result differs from the previous one, opening
   the active party with the most interactions (three times), the agenda, the metrics with
-  every card filled, and the peak resident size (VmHWM) after all that.
+  every card filled, and the peak resident size (VmHWM) after all that;
+- a 100,000-card vCard import into an empty book (`bench_import.py`; --import-cards).
 
 Prints one table (also the README's) and writes benchmarks/results.json. Results for sizes
 not measured in this run are kept from the previous results.json. Benchmarks are not tests:
@@ -37,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import bench_import  # noqa: E402
 from harness import data, report, ui  # noqa: E402
 
 RESULTS = HERE / "results.json"
@@ -62,6 +64,17 @@ def time_cli(book: Path, args: list[str], repeat: int) -> list[float]:
                        check=True)
         times.append(time.perf_counter() - start)
     return times
+
+
+def time_import(cards: int) -> dict:
+    """The import benchmark in its own process (its CPU figure counts its own workers)."""
+    log(f"== importing {cards:,} vCards into an empty book")
+    out = subprocess.run([sys.executable, str(HERE / "bench_import.py"), str(cards), "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    figures = {**json.loads(out.strip().splitlines()[-1]), "measured_at": report.now_iso(),
+               "source": report.source_state()}
+    log(f"  {bench_import.describe(figures)}")
+    return figures
 
 
 def book_counts(book: Path) -> dict:
@@ -133,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="2 repeats, one sample run per size: a smoke run")
     parser.add_argument("--no-sample", action="store_true",
                         help="do not time `reltui sample` (cached books are still built)")
+    parser.add_argument("--import-cards", type=int, default=100_000,
+                        help="cards in the import benchmark (default 100,000; 0: skip it)")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     repeat = 2 if args.quick else max(1, args.repeat)
@@ -157,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         results["sizes"][str(size)] = measure_size(size, today, repeat, sample_repeat,
                                                    args.no_sample)
         RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    if args.import_cards > 0:
+        results["import"] = time_import(args.import_cards)
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    elif "import" in previous:
+        results["import"] = previous["import"]
     sources = {json.dumps(v.get("source"), sort_keys=True) for v in results["sizes"].values()}
     if len(sources) > 1:
         log("warning: the sizes were measured on different source states (see results.json)")
@@ -165,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
           f"at {state.get('commit')}{' (with local changes)' if state.get('dirty') else ''}.")
     print()
     print(report.table(results))
+    if "import" in results:
+        print()
+        print(f"Import: {bench_import.describe(results['import'])} (target: 100,000 cards in under 20 s).")
     log(f"\nwrote {RESULTS.relative_to(HERE.parent)}")
     return 0
 
