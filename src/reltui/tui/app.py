@@ -18,6 +18,7 @@ Contract for every screen (keep it):
 
 from __future__ import annotations
 
+import gc
 import inspect
 from collections.abc import Callable
 from datetime import date
@@ -43,8 +44,9 @@ if TYPE_CHECKING:
     from reltui.services import Services
 
 POLL_SECONDS = 2.0
-# the use cases beyond the first screens' reads load this long after start, in a thread
-# (services.lazy): once the first screen has painted, before the user is likely to need them
+# this long after start, once the first screen has painted and before the user is likely to
+# need them, a thread loads the use cases beyond the first screens' reads (services.lazy) and
+# the other screens' modules (`warm_up`)
 LOAD_SERVICES_AFTER = 1.0
 # keys typed while a party is read are held for its screen, this long at most
 HOLD_KEYS_AT_MOST = 2.0
@@ -61,6 +63,18 @@ SECTIONS = (
 
 # Today is shown at start and Parties is one key away; the other sections (and plotext,
 # which only the metrics draw) are imported when first opened.
+def warm_up(services: Any) -> None:
+    """Load, in a worker, what opening the other screens would otherwise import on the spot
+    (the full use cases, a party, the forms, the agenda, the board, the metrics and plotext)."""
+    if hasattr(type(services), "load"):  # a LazyServices
+        services.load()
+    import reltui.tui.modals.forms
+    import reltui.tui.screens.agenda
+    import reltui.tui.screens.ladder
+    import reltui.tui.screens.metrics
+    import reltui.tui.screens.party  # noqa: F401
+
+
 def _agenda_screen() -> Screen:
     from reltui.tui.screens.agenda import AgendaScreen
 
@@ -124,6 +138,7 @@ class ReltuiApp(App[None]):
         self._counter: int | None = None
         self._held: list[events.Key] | None = None  # keys kept for a screen on its way
         self._hold_timer: Timer | None = None
+        self._frozen = False  # gc.freeze() done (see _warmed_up)
 
     # -- database work off the UI thread ---------------------------------------------------
 
@@ -192,8 +207,19 @@ class ReltuiApp(App[None]):
             else for_terminal(self.services.user)
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self._check_counter)
-        if hasattr(type(self.services), "load"):  # a LazyServices
-            self.set_timer(LOAD_SERVICES_AFTER, lambda: self.run_db(self.services.load, group="load"))
+        self.set_timer(LOAD_SERVICES_AFTER, lambda: self.run_db(
+            warm_up, self.services, then=self._warmed_up, group="load"))
+
+    def _warmed_up(self, _result: None) -> None:
+        # What exists now (modules, classes, the screens) lives as long as the app: moved out
+        # of the collector's sight, a full collection looks at what came since, not at every
+        # object of Textual, SQLAlchemy and the rest (a pause of tens of ms every few seconds)
+        gc.freeze()
+        self._frozen = True
+
+    def on_unmount(self) -> None:
+        if self._frozen:  # what the app held may go now (several apps in one process: tests)
+            gc.unfreeze()
 
     # -- type-ahead ------------------------------------------------------------------------
 
