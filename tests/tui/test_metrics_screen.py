@@ -3,6 +3,7 @@ drill-down and opening a party, typed dates, safety of data at the glass."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from datetime import date, datetime
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from textual.widgets import DataTable, Input, Static
+from textual.worker import WorkerFailed
 
 import reltui.tui.app as app_module
 from reltui.domain.records import PartyIn
@@ -65,7 +67,7 @@ def retention_book(svc: Services) -> list[int]:
 
 
 async def _settle(app, pilot) -> None:
-    # the figures come first, the previous period's (for the changes) from a second worker
+    # the figures come first, the previous period's (for the changes) after them
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -224,6 +226,35 @@ async def test_a_failure_becomes_a_notification(svc, monkeypatch):
         await _settle(app, pilot)
         assert isinstance(app.screen, MetricsScreen)
         assert any("busy" in str(n.message) for n in app._notifications)
+
+
+async def test_when_the_previous_period_fails_the_rest_still_shows(svc, monkeypatch):
+    import reltui.services.metrics as metrics_service
+    from reltui.domain.errors import StoreUnavailable
+    from reltui.tui.screens.metrics import ChartPlot
+
+    retention_book(svc)
+    compute = metrics_service.compute_metrics
+    calls = []
+
+    def second_fails(*args, **kwargs):  # noqa: ANN002, ANN003
+        calls.append(args[1])
+        if len(calls) == 2:
+            raise StoreUnavailable("The book is busy in another program; try again in a moment.")
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(metrics_service, "compute_metrics", second_fails)
+    app = Host(svc)
+    async with app.run_test(size=(120, 60)) as pilot:
+        for _ in range(6):  # waiting on the failed worker raises its error: wait on
+            with contextlib.suppress(WorkerFailed):
+                await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+        assert any("busy" in str(n.message) for n in app._notifications)
+        retention = _card(app, "retention").lines
+        assert retention[1] == "80%" and retention[3] == ""  # the figure; no change, not "prev …"
+        assert "comparing" not in _bar(app) and "computing" not in _bar(app)
+        assert len(app.screen.query(ChartPlot)) == 6
 
 
 async def _charts_drawn(app, pilot) -> None:  # noqa: ANN001

@@ -33,6 +33,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
@@ -181,11 +182,11 @@ class FigureCard(Widget, can_focus=True):
         self.spec = spec
         self.lines: tuple[str, str, str, str] = ("", "…", "", "")
 
-    def show(self, figure: Figure, previous: Figure | None, *, pending: bool = False) -> None:
-        change, _direction = change_text(self.spec.kind, figure.value,
-                                         previous.value if previous else None)
-        if pending:
-            change = "prev …"  # the previous period is still being computed
+    def show(self, figure: Figure, previous: Figure | None, *, change: str | None = None) -> None:
+        """`change`: what to say instead of the change (the previous period not known yet)."""
+        if change is None:
+            change, _direction = change_text(self.spec.kind, figure.value,
+                                             previous.value if previous else None)
         self.lines = ("", value_text(self.spec.kind, figure.value), base_text(self.spec, figure), change)
         self.refresh()
 
@@ -482,6 +483,7 @@ class MetricsScreen(StyledScreen):
         self._charts_mounted = False
         self._mounted = False
         self._early = None  # figures that came before the screen was up
+        self._early_previous = None
 
     def compose(self) -> ComposeResult:
         # the figures are read while the screen is built, not after
@@ -521,6 +523,8 @@ class MetricsScreen(StyledScreen):
             self._data_changed(self.app.data_version)
         elif early is not None:
             self._show(early)
+            if self._early_previous is not None:
+                self._show_previous(self._early_previous)
         else:
             self._bar("computing…")
 
@@ -540,9 +544,31 @@ class MetricsScreen(StyledScreen):
         self._bar("computing…")
         self._compute()
 
+    class Computed(Message):
+        """This period's figures, posted from the worker that goes on to the previous period."""
+
+        def __init__(self, result) -> None:  # noqa: ANN001
+            super().__init__()
+            self.result = result
+
     def _compute(self) -> None:
-        self.app.run_db(_compute, self.app.services, self.period, self.segment, self.app.whose,
-                        then=self._show, group="metrics", exclusive=True)
+        """This period's figures, then (in the same worker, at once) the previous period's."""
+        self._early_previous = None
+        self.app.run_db(_compute_pair, self.app.services, self.period, self.segment, self.app.whose,
+                        lambda current: self.post_message(self.Computed(current)),
+                        then=self._show_previous, on_error=self._failed, group="metrics", exclusive=True)
+
+    async def _failed(self, error: ReltuiError) -> None:
+        """Said as a notification; the charts of what did come are drawn all the same."""
+        self.app.report_error(error)
+        self._bar()
+        if self.result is not None:
+            self._fill_cards(change="")  # no change to show, not "prev …" for ever
+        await self._charts(self.result)
+
+    @on(Computed)
+    def _computed(self, event: Computed) -> None:
+        self._show(event.result)
 
     def _bar(self, status: str = "") -> None:
         p = self.period
@@ -569,18 +595,13 @@ class MetricsScreen(StyledScreen):
             return  # an answer to an older question
         self.result, self.previous = current, None
         self._bar("comparing with the previous period…")
-        self._fill_cards(pending=True)
-        # then the previous period, then the charts: each once the one before is on the glass
-        self.call_after_refresh(self._compare, current)
-
-    def _compare(self, current) -> None:  # noqa: ANN001
-        if current is not self.result:
-            return  # another period or segment came meanwhile
-        self.app.run_db(_compute, self.app.services, current.period.previous(), self.segment,
-                        current.owner, then=self._show_previous,
-                        on_error=lambda _error: self._charts(current), group="metrics", exclusive=True)
+        self._fill_cards(change="prev …")  # the previous period is on its way (_compute_pair)
 
     def _show_previous(self, previous) -> None:  # noqa: ANN001
+        """The previous period's figures: the changes on the cards, then the charts."""
+        if not self._mounted:
+            self._early_previous = previous
+            return
         current = self.result
         if current is None or previous.period != current.period.previous() \
                 or previous.segment != self.segment or current.period != self.period \
@@ -592,18 +613,18 @@ class MetricsScreen(StyledScreen):
         self.call_after_refresh(self._charts, current)
 
     async def _charts(self, current) -> None:  # noqa: ANN001
-        if current is not self.result:
+        if current is None or current is not self.result:
             return
         if not self._charts_mounted:
             self._charts_mounted = True
             await self.query_one("#charts", Grid).mount_all(self._chart_panels())
         self._draw_charts(current)
 
-    def _fill_cards(self, *, pending: bool = False) -> None:
+    def _fill_cards(self, *, change: str | None = None) -> None:
         current, previous = self.result, self.previous
         for card in self.query(FigureCard):
             card.show(card_figure(current, card.spec.key),
-                      card_figure(previous, card.spec.key) if previous else None, pending=pending)
+                      card_figure(previous, card.spec.key) if previous else None, change=change)
         lost = self.query_one("#card-defections", FigureCard)
         lost.lines = (*lost.lines[:2], f"lost {fm.money_text(current.lost_profit)}", lost.lines[3])
         lost.refresh()
@@ -731,12 +752,15 @@ class MetricsScreen(StyledScreen):
 
 # -- worker functions (run in a thread) -------------------------------------------------------------
 
-def _compute(services, period: Period, segment: Segment, owner: str | None = None):  # noqa: ANN001, ANN202
-    """One period's metrics (the screen asks for this one, then the one before it), over
-    `owner`'s parties (None: everyone's)."""
+def _compute_pair(services, period: Period, segment: Segment, owner: str | None,  # noqa: ANN001, ANN202
+                  deliver: Callable[[Any], object]):
+    """The period's metrics, handed to `deliver` (thread-safe) as soon as they are in, then
+    the previous period's, returned (for the changes); over `owner`'s parties (None: everyone's)."""
     from reltui.services.metrics import compute_metrics
 
-    return compute_metrics(services, period.start, period.end, segment, owner=owner)
+    deliver(compute_metrics(services, period.start, period.end, segment, owner=owner))
+    before = period.previous()
+    return compute_metrics(services, before.start, before.end, segment, owner=owner)
 
 
 def _drill(figure: str, services, period: Period, segment: Segment,  # noqa: ANN001, ANN202
