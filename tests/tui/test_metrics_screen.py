@@ -40,6 +40,7 @@ class Host(ReltuiApp):
 
     def open_party(self, party_id: int) -> None:
         self.opened.append(party_id)
+        self.call_later(self.release_keys)  # as the real one does once the party is shown
 
 
 @pytest.fixture

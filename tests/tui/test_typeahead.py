@@ -98,6 +98,24 @@ async def test_enter_then_a_purchase_is_the_opened_partys(svc, book, start):
         assert len(bought) == 1 and "120.00" in bought[0]
 
 
+async def test_enter_on_a_figures_party_then_a_purchase(svc, book):
+    from datetime import date
+
+    from reltui.tui.screens.metrics import FigureDetail
+
+    for name in ("ada", "bob"):  # active at the start of the period: behind retention
+        svc.record_purchase(book[name], "100", on=date(2025, 6, 1))
+    app = make_app(svc)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await press(app, pilot, "m")
+        await press(app, pilot, "enter")  # the retention card: its definition and parties
+        assert isinstance(app.screen, FigureDetail)
+        burst(app, "\r$45")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PurchaseForm)
+        assert field(app, "revenue") == "45"
+
+
 async def test_the_palette_gets_what_is_typed_after_ctrl_p(svc, book):
     from textual.command import CommandPalette
 

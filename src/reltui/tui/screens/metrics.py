@@ -48,6 +48,7 @@ from reltui.domain.metrics import Figure, Period
 from reltui.domain.text import for_terminal
 from reltui.tui.screens.base import StyledScreen
 from reltui.tui.widgets.keybar import KeyBar
+from reltui.tui.widgets.select_table import SelectTable
 
 SEGMENTS = (Segment.ALL, Segment.B2C, Segment.B2B)
 SEGMENT_LABEL = {Segment.ALL: "all", Segment.B2C: "B2C", Segment.B2B: "B2B"}
@@ -340,7 +341,7 @@ class FigureDetail(ModalScreen[int | None]):
             more = f" (the first {shown:,})" if d.total > shown else ""
             noun = "party" if d.total == 1 else "parties"
             yield Static(Text(f"{d.total:,} {noun} behind this figure{more}; Enter opens one."), id="count")
-            yield DataTable(cursor_type="row", zebra_stripes=True)
+            yield SelectTable(cursor_type="row", zebra_stripes=True, select=self._choose)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -352,8 +353,15 @@ class FigureDetail(ModalScreen[int | None]):
                           key=str(row.party_id))
         self.set_focus(table)
 
+    def _choose(self) -> None:
+        """Enter: the party under the cursor opens; the keys typed after Enter are for it."""
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self.app.hold_keys()  # until the party's screen is up (ReltuiApp.open_party)
+            self.dismiss(int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
     @on(DataTable.RowSelected)
-    def _open(self, event: DataTable.RowSelected) -> None:
+    def _open(self, event: DataTable.RowSelected) -> None:  # a click
         self.dismiss(int(event.row_key.value))
 
 

@@ -18,6 +18,7 @@ from reltui.domain.text import for_terminal
 from reltui.tui.safe import due_label, safe_text, short_date
 from reltui.tui.screens.base import FollowUpKeys, OwnerFilter, Section, follow_up_party
 from reltui.tui.widgets.keybar import KeyBar
+from reltui.tui.widgets.select_table import SelectTable
 
 WELCOME = """\
 Welcome to reltui: a relationship book for one person, kept in a file on this machine.
@@ -66,14 +67,6 @@ def _add_columns(table: DataTable, what_width: int) -> None:
     table.add_column("What", key="what", width=what_width)
 
 
-class TodayTable(DataTable):
-    """Enter opens the row's party at once, in the key's own handling (as VirtualTable's
-    `select`): the party's screen then takes the keys typed right after Enter."""
-
-    def action_select_cursor(self) -> None:
-        self.screen.action_open()
-
-
 class TodayScreen(FollowUpKeys, OwnerFilter, Section):
     help_title = "Today"
     DEFAULT_CSS = """
@@ -98,7 +91,8 @@ class TodayScreen(FollowUpKeys, OwnerFilter, Section):
         yield Header(icon="")
         yield Static("", id="summary")
         yield Static(WELCOME, id="welcome", markup=False)
-        table: DataTable = TodayTable(id="today", cursor_type="row", zebra_stripes=False)
+        table: DataTable = SelectTable(id="today", cursor_type="row", zebra_stripes=False,
+                                       select=self.action_open)
         _add_columns(table, len("What"))
         yield table
         yield KeyBar()
