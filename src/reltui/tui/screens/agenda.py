@@ -25,7 +25,7 @@ COLUMNS = (
     Column("When", 9, drop=1),
     Column("Due", 16),
     Column("Party", 20),
-    Column("About", None),
+    Column("About", None, least=24),  # at 80 columns: the text rather than the repeat rule
     Column("Pri", 4),
     Column("Repeats", 9, drop=2),
 )

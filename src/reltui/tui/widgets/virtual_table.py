@@ -51,6 +51,7 @@ class Column:
     width: int | None = None  # None: shares what the fixed columns leave
     right: bool = False
     drop: int = 0  # when the terminal is narrow, columns with the highest drop go first (0: never)
+    least: int = 0  # a shared column: the narrowest it gets before a column is dropped (0: MIN_FLEXIBLE)
 
 
 MIN_FLEXIBLE = 14  # the narrowest a shared column (a name, a subject) may get
@@ -417,7 +418,7 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
             flexible = [c for c in shown if c.width is None]
             spare = width - fixed - (len(shown) - 1)
             droppable = [c for c in shown if c.drop]
-            if spare >= MIN_FLEXIBLE * len(flexible) or not droppable:
+            if spare >= sum(c.least or MIN_FLEXIBLE for c in flexible) or not droppable:
                 break
             shown.remove(max(droppable, key=lambda c: c.drop))
         spare = max(0, spare)
