@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import threading
 import time
+from datetime import date
 
 import pytest
 from sqlalchemy import inspect, text
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from reltui.domain.errors import StoreRefused, StoreUnavailable
 from reltui.store import APPLICATION_ID, open_store
 from reltui.store import migrations
+from reltui.services import Services
 from reltui.store.models import TABLES, Meta
 
 
@@ -153,7 +155,7 @@ def test_version_4_is_upgraded_to_5_with_owner_and_made_by(tmp_path):
     os.chmod(path, 0o600)
     store = open_store(path)
     with store.read() as c:
-        assert migrations.current_version(c) == migrations.LATEST == 5
+        assert migrations.current_version(c) == migrations.LATEST == 6
         assert c.execute(text("SELECT owner FROM party")).all() == [(None,)]
         assert c.execute(text("SELECT made_by FROM interaction")).all() == [(None,)]
         for table in ("interaction", "follow_up", "purchase", "rung_step", "feedback", "defection"):
@@ -173,6 +175,38 @@ def test_owner_and_made_by_are_bounded(store):
     with pytest.raises(IntegrityError), store.write() as conn:
         conn.execute(text("INSERT INTO feedback (party_id, on_date, score, made_by) "
                           "VALUES (1, '2026-01-01', 9, :o)"), {"o": "x" * 101})
+
+
+def test_version_5_is_upgraded_to_6_with_each_partys_second_purchase(tmp_path):
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    conn.isolation_level = None
+    conn.execute("BEGIN")
+    for step in migrations.STEPS[:5]:
+        for statement in step:
+            conn.execute(statement)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '5')")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    for pid, dates in ((1, ("2025-03-01", "2024-01-05", "2025-01-10")), (2, ("2025-02-02",)), (3, ())):
+        conn.execute("INSERT INTO party (id, name, rung_since, created_on, updated_at, purchase_count) "
+                     "VALUES (?, ?, '2024-01-01', '2024-01-01', '2024-01-01 00:00:00', ?)",
+                     (pid, f"Party {pid}", len(dates)))
+        for day in dates:  # not in date order
+            conn.execute("INSERT INTO purchase (party_id, on_date, revenue_cents) VALUES (?, ?, 100)",
+                         (pid, day))
+    conn.execute("COMMIT")
+    conn.close()
+    os.chmod(path, 0o600)
+    store = open_store(path)
+    with store.read() as c:
+        assert migrations.current_version(c) == 6
+        rows = c.execute(text("SELECT id, second_purchase_on FROM party ORDER BY id")).all()
+    assert [(pid, str(day) if day else None) for pid, day in rows] == [
+        (1, "2025-01-10"), (2, None), (3, None)]  # the second by date, not by entry
+    # and the rollup keeps up with new purchases
+    Services(store).record_purchase(2, "10", on=date(2025, 1, 1))
+    assert store.rows("SELECT second_purchase_on FROM party WHERE id = 2")[0][0] == "2025-02-02"
+    store.close()
 
 
 def test_upgrade_failure_leaves_the_old_version_intact(tmp_path, monkeypatch):

@@ -181,11 +181,8 @@ WON = f"({FP} > :s AND {FP} <= :e)"
 BOUGHT = f"({FP} <= :e)"
 ADDED = "(p.created_on BETWEEN :s AND :e)"
 REFERRED = "(p.referred_by_id IS NOT NULL)"
-# two or more purchases on or before the end; :all_in = 1 when no purchase is dated after
-# the end (the usual case: a period ending today), so purchase_count alone says it
-REP = ("(CASE WHEN p.purchase_count < 2 THEN 0 WHEN :all_in = 1 THEN 1"
-       " WHEN (SELECT b.on_date FROM purchase b WHERE b.party_id = p.id"
-       " ORDER BY b.on_date LIMIT 1 OFFSET 1) <= :e THEN 1 ELSE 0 END)")
+# two or more purchases on or before the end: the second one's date (a rollup, version 6)
+REP = "(CASE WHEN +p.second_purchase_on <= :e THEN 1 ELSE 0 END)"
 # an interaction in the period; last_contact_at (the rollup) settles it unless the
 # last contact came after the period
 HELPED = ("(CASE WHEN p.last_contact_at IS NULL OR p.last_contact_at < :s THEN 0"
@@ -203,8 +200,9 @@ DAYS_PAST = (f"(CAST(julianday(:e) - julianday(substr(coalesce({_LAST_TOUCH}, p.
 IS_PAST = f"(julianday(coalesce({_LAST_TOUCH}, p.created_on)) + p.cadence_days < julianday(:e))"
 PAST = f"(CASE WHEN p.cadence_days IS NULL THEN 0 WHEN {IS_PAST} THEN 1 ELSE 0 END)"
 # REP = 1 and HELPED = 1 as conditions, for count(*) FILTER (WHERE ...): the cheap tests first
-IS_REPEAT = ("(p.purchase_count >= 2 AND (:all_in = 1 OR (SELECT b.on_date FROM purchase b"
-             " WHERE b.party_id = p.id ORDER BY b.on_date LIMIT 1 OFFSET 1) <= :e))")
+# (:all_in = 1 when no purchase is dated after the end, as for a period ending today: then
+# purchase_count alone says it)
+IS_REPEAT = "(p.purchase_count >= 2 AND (:all_in = 1 OR +p.second_purchase_on <= :e))"
 IS_HELPED = ("(+p.last_contact_at >= :s AND (+p.last_contact_at < :e1 OR EXISTS (SELECT 1 FROM"
              " interaction i WHERE i.party_id = p.id AND i.at >= :s AND i.at < :e1)))")
 

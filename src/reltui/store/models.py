@@ -55,6 +55,7 @@ class Party(SQLModel, table=True):
     next_follow_up_on: date | None = None
     first_purchase_on: date | None = None
     purchase_count: int = 0
+    second_purchase_on: date | None = None  # schema version 6
     revenue_cents: int = 0
     cost_cents: int = 0
     rung_level: int | None = Field(

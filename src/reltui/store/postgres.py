@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reltui.store.migrations import CHANNELS, KINDS, MAX_CENTS, REASONS, RUNGS, V5
+from reltui.store.migrations import CHANNELS, KINDS, MAX_CENTS, REASONS, RUNGS, V5, V6
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -317,7 +317,7 @@ SCHEMA = [
 
 # Steps after the baseline, as in migrations.STEPS: version -> statements. SQLite's own
 # step serves where its SQL means the same here.
-STEPS: dict[int, list[str]] = {5: V5}
+STEPS: dict[int, list[str]] = {5: V5, 6: V6}
 
 
 def latest() -> int:

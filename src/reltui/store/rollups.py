@@ -18,6 +18,8 @@ _SET = """
                          WHERE f.party_id = party.id AND f.status = 'open'),
     first_purchase_on = (SELECT min(on_date) FROM purchase p WHERE p.party_id = party.id),
     purchase_count = (SELECT count(*) FROM purchase p WHERE p.party_id = party.id),
+    second_purchase_on = (SELECT on_date FROM purchase p WHERE p.party_id = party.id
+                          ORDER BY on_date LIMIT 1 OFFSET 1),
     revenue_cents = coalesce((SELECT sum(revenue_cents) FROM purchase p
                               WHERE p.party_id = party.id), 0),
     cost_cents = coalesce((SELECT sum(coalesce(cost_cents, 0)) FROM purchase p
