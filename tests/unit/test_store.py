@@ -136,23 +136,31 @@ def test_older_schema_is_upgraded_after_a_backup(tmp_path):
         assert conn.execute("SELECT name FROM party").fetchall() == [("Zelda Quist",)]
 
 
-def test_version_4_is_upgraded_to_5_with_owner_and_made_by(tmp_path):
-    path = tmp_path / "v4.db"
+def _old_book(path, version: int, rows: list[tuple[str, tuple]]) -> None:  # noqa: ANN001
+    """A book as schema `version` made it, holding `rows` (statement, parameters)."""
     conn = sqlite3.connect(path)
     conn.isolation_level = None
     conn.execute("BEGIN")
-    for step in migrations.STEPS[:4]:
+    for step in migrations.STEPS[:version]:
         for statement in step:
             conn.execute(statement)
-    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '4')")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),))
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute("INSERT INTO party (id, name, rung_since, created_on, updated_at) "
-                 "VALUES (1, 'Old Friend', '2025-01-01', '2025-01-01', '2025-01-01 00:00:00')")
-    for table, values in (("interaction", "(1, '2025-02-01 10:00:00', 'call', 'outbound', 'Hi')"),):
-        conn.execute(f"INSERT INTO {table} (party_id, at, channel, direction, subject) VALUES {values}")
+    for statement, parameters in rows:
+        conn.execute(statement, parameters)
     conn.execute("COMMIT")
     conn.close()
     os.chmod(path, 0o600)
+
+
+def test_version_4_is_upgraded_to_5_with_owner_and_made_by(tmp_path):
+    path = tmp_path / "v4.db"
+    _old_book(path, 4, [
+        ("INSERT INTO party (id, name, rung_since, created_on, updated_at) "
+         "VALUES (1, 'Old Friend', '2025-01-01', '2025-01-01', '2025-01-01 00:00:00')", ()),
+        ("INSERT INTO interaction (party_id, at, channel, direction, subject) "
+         "VALUES (1, '2025-02-01 10:00:00', 'call', 'outbound', 'Hi')", ()),
+    ])
     store = open_store(path)
     with store.read() as c:
         assert migrations.current_version(c) == migrations.LATEST == 6
@@ -179,24 +187,14 @@ def test_owner_and_made_by_are_bounded(store):
 
 def test_version_5_is_upgraded_to_6_with_each_partys_second_purchase(tmp_path):
     path = tmp_path / "v5.db"
-    conn = sqlite3.connect(path)
-    conn.isolation_level = None
-    conn.execute("BEGIN")
-    for step in migrations.STEPS[:5]:
-        for statement in step:
-            conn.execute(statement)
-    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '5')")
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    rows = []
     for pid, dates in ((1, ("2025-03-01", "2024-01-05", "2025-01-10")), (2, ("2025-02-02",)), (3, ())):
-        conn.execute("INSERT INTO party (id, name, rung_since, created_on, updated_at, purchase_count) "
+        rows.append(("INSERT INTO party (id, name, rung_since, created_on, updated_at, purchase_count) "
                      "VALUES (?, ?, '2024-01-01', '2024-01-01', '2024-01-01 00:00:00', ?)",
-                     (pid, f"Party {pid}", len(dates)))
-        for day in dates:  # not in date order
-            conn.execute("INSERT INTO purchase (party_id, on_date, revenue_cents) VALUES (?, ?, 100)",
-                         (pid, day))
-    conn.execute("COMMIT")
-    conn.close()
-    os.chmod(path, 0o600)
+                     (pid, f"Party {pid}", len(dates))))
+        rows += [("INSERT INTO purchase (party_id, on_date, revenue_cents) VALUES (?, ?, 100)", (pid, day))
+                 for day in dates]  # not in date order
+    _old_book(path, 5, rows)
     store = open_store(path)
     with store.read() as c:
         assert migrations.current_version(c) == 6
