@@ -316,3 +316,26 @@ def test_backup_is_a_private_consistent_copy(store, tmp_path):
     with copy.read() as conn:
         assert conn.exec_driver_sql("SELECT value FROM setting WHERE key = 'a'").scalar() == "b"
     copy.close()
+
+
+def test_ctrl_c_inside_a_bulk_write_comes_out_as_itself(store):
+    # Ctrl-C inside a statement leaves SQLAlchemy's transaction to be rolled back; putting the
+    # page cache back must not turn it into a PendingRollbackError (an "unexpected error")
+    from sqlalchemy import event
+
+    from reltui.store import queries
+
+    fired = []
+
+    def interrupt(*_args) -> None:  # noqa: ANN002
+        if not fired:
+            fired.append(1)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        with store.write() as conn, queries.page_cache(conn, 4096):
+            event.listen(conn, "before_cursor_execute", interrupt)
+            conn.exec_driver_sql("SELECT 1")
+    assert fired
+    with store.write() as conn:  # and the store goes on
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -98,10 +98,17 @@ def page_cache(conn: Connection, kib: int) -> Iterator[None]:
         return
     cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = {kib}")
+    restore = f"PRAGMA cache_size = {int(cache)}"
     try:
         yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+    except BaseException:
+        # An error or a Ctrl-C inside a statement leaves the transaction to be rolled back,
+        # and SQLAlchemy then refuses any statement: that refusal must not replace the error
+        # on its way out (Ctrl-C reported as an unexpected PendingRollbackError).
+        with suppress(Exception):
+            conn.exec_driver_sql(restore)
+        raise
+    conn.exec_driver_sql(restore)
 
 
 def ids_written(conn: Connection) -> None:
