@@ -1,3 +1,3 @@
-from reltui.cli import main
+from reltui.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -22,6 +22,7 @@ from reltui.domain.errors import ReltuiError
 from reltui.domain.text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 class UsageError(ReltuiError):
@@ -646,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("reltui: interrupted; the last completed change is saved.\n")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback on screen
@@ -656,5 +657,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def entry() -> None:
+    """The `reltui` command: main(), then exit with its code.
+
+    After a Ctrl-C the book is safe (the open transaction was rolled back, the store
+    closed) and nothing is left worth waiting for. An import's worker processes, stopped
+    while a piece was on its way to or from them, leave ProcessPoolExecutor's threads
+    blocked on a pipe, and Python 3.11's exit would wait for those threads for ever;
+    so an interrupted run ends at once, its output flushed."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    entry()

@@ -61,8 +61,6 @@ SECTIONS = (
 )
 
 
-# Today is shown at start and Parties is one key away; the other sections (and plotext,
-# which only the metrics draw) are imported when first opened.
 def warm_up(services: Any) -> None:
     """Load, in a worker, what opening the other screens would otherwise import on the spot
     (the full use cases, a party, the forms, the agenda, the board, the metrics and plotext)."""
@@ -75,6 +73,9 @@ def warm_up(services: Any) -> None:
     import reltui.tui.screens.party  # noqa: F401
 
 
+# Today is shown at start and Parties is one key away; the other sections (and plotext,
+# which only the metrics draw) are imported when first opened, or by warm_up, a second after
+# start, whichever comes first.
 def _agenda_screen() -> Screen:
     from reltui.tui.screens.agenda import AgendaScreen
 
