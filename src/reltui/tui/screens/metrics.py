@@ -205,7 +205,7 @@ def axis_ticks(values: Sequence[float], *, count: int = 4, whole: bool = False) 
     labelled short: 0 5k 10k 15k, 0 1.5M 3M. `whole`: counts, never a step below 1.
     plotext's own ticks are the range cut in equal parts (8377.2 parties, 5417753.8)."""
     low, high = min(0.0, *values), max(0.0, *values)
-    if high == low:
+    if high - low < 1e-9:  # nothing to scale (money is in cents, counts whole)
         return [0.0], ["0"]
     raw = (high - low) / (count - 1)
     magnitude = 10 ** math.floor(math.log10(raw))
