@@ -17,9 +17,9 @@ import random
 import resource
 import tempfile
 import time
-import timeit
 from pathlib import Path
 
+from harness.report import yardstick_ms
 from reltui.services import Services
 from reltui.services.interop import import_file
 from reltui.store import open_store
@@ -68,10 +68,9 @@ def measure(count: int) -> dict:
             cpu = _cpu() - cpu_before
         finally:
             store.close()
-    yardstick = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=7)) / 5 * 1000
     return {"cards": summary.records, "added": summary.added, "bytes": size,
             "seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2),
-            "yardstick_ms": round(yardstick, 1)}
+            "yardstick_ms": yardstick_ms()}
 
 
 def describe(m: dict) -> str:

@@ -80,15 +80,18 @@ def machine() -> dict:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = None
-    # A yardstick for the machine's speed at the time of the run (the same machine kind has
-    # been seen to run twice as slow from one hour to the next): runs compare by it.
-    yardstick = min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=7)) / 5
     return {"cpu": cpu, "cores": cores, "ram_gib": round(ram / 2**30, 1),
-            "yardstick_ms": round(yardstick * 1000, 1),
+            "yardstick_ms": yardstick_ms(),
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
             "os": f"{platform.system()} {platform.release()}", "tmux": tmux,
             "pane_term": "tmux-256color", "packages": versions,
             "executable": sys.executable}
+
+
+def yardstick_ms() -> float:
+    """The machine's speed now (the same machine kind has been seen to run twice as slow
+    from one hour to the next): runs compare by it. Best of 7 of sum(range(10**6)), in ms."""
+    return round(min(timeit.repeat("sum(range(1_000_000))", number=5, repeat=7)) / 5 * 1000, 1)
 
 
 def machine_line(m: dict) -> str:

@@ -261,20 +261,16 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
          GROUP BY 1""", params).all())
     row: dict[str, Any] = {"bought_by_start": firsts.get("", 0), "bought": sum(firsts.values())}
     row["won"] = row["bought"] - row["bought_by_start"]
-    # count(*) FILTER: the aggregate steps only for the parties counted, each condition
-    # leading with a cheap test on the party's own columns that settles most of them.
-    # Over every party, the parties added and those helped are counted in their indexes
-    # (ix_party_created, ix_party_last_contact) instead of in the pass.
-    helped_in = HELPED_AT  # parties with an interaction in the period, filled below if so
     if _contacted_after(conn, end):
         # A period in the past: most parties were contacted since, so their last contact
         # says nothing about the period. The period's interactions (a range of
         # ix_interaction_at) give who was helped; one probe per party then tests it.
-        fills = {helped_in: "SELECT DISTINCT party_id FROM interaction WHERE at >= :s AND at < :e1"}
-        is_helped = f"p.id IN {helped_in}"
+        fills = {HELPED_AT: "SELECT DISTINCT party_id FROM interaction WHERE at >= :s AND at < :e1"}
+        is_helped = f"p.id IN {HELPED_AT}"
         helped = f"count(*) FILTER (WHERE {is_helped})"
     else:
-        # up to today: the last contact (a rollup column) settles every party
+        # up to today: the last contact (a rollup column) settles every party, and over the
+        # whole book those helped are counted in ix_party_last_contact instead of in the pass
         fills, is_helped = {}, IS_HELPED
         helped = ("((SELECT count(*) FROM party p WHERE p.last_contact_at >= :s AND p.last_contact_at < :e1)"
                   f" + (SELECT count(*) FROM party p WHERE p.last_contact_at >= :e1 AND {IS_HELPED}))"

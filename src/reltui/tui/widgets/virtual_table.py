@@ -124,9 +124,6 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         def control(self) -> VirtualTable:
             return self.table
 
-    class Selected(Highlighted):
-        pass
-
     class Loaded(Message):
         """The count arrived after a reload (the first rows may have come before it)."""
 
@@ -146,8 +143,8 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = tuple(columns)
-        # Enter on a row: `select(row)` at once, in the key's own handling, when given (a
-        # screen it opens can then take the keys typed after Enter); else a Selected message
+        # Enter on a row: `select(row)`, called in the key's own handling rather than through a
+        # message, so that a screen it opens can take the keys typed right after Enter
         self.select = select
         self.source = source
         self.empty = empty
@@ -388,8 +385,6 @@ class VirtualTable(ScrollView, Generic[Row], can_focus=True):
         row = self.current
         if row is not None and self.select is not None:
             self.select(row)
-        elif row is not None:
-            self.post_message(self.Selected(self, row))
 
     def on_click(self, event) -> None:  # noqa: ANN001 - keyboard first, but the mouse works
         index = int(self.scroll_y) + event.y - 1
