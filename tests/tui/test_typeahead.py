@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 from textual.widgets import Input
-from tui_helpers import make_app, press, screen_text, settle
+from tui_helpers import add, make_app, press, screen_text, settle
 
 from reltui.tui.modals.forms import ContactForm, PartyForm, PurchaseForm
 from reltui.tui.screens.parties import PartiesScreen
@@ -127,3 +127,20 @@ async def test_the_palette_gets_what_is_typed_after_ctrl_p(svc, book):
         await settle(app, pilot)
         assert isinstance(app.screen, CommandPalette)
         assert app.screen.query_one(Input).value == "agen"
+
+
+async def test_a_move_on_the_board_then_enter_opens_from_the_new_column(svc, book):
+    # → moves the focus to the next rung's column at once: the Enter right after it opens
+    # the party there, not one in the column the focus came from
+    from reltui.tui.screens.ladder import LadderScreen
+
+    add(svc, "Cleo Regular", rung="customer")
+    app = make_app(svc)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await press(app, pilot, "b")
+        assert isinstance(app.screen, LadderScreen)
+        app.post_message(events.Key("right", None))
+        app.post_message(events.Key("enter", "\r"))
+        await settle(app, pilot)
+        assert isinstance(app.screen, PartyScreen)
+        assert app.screen.detail.name == "Cleo Regular"

@@ -334,7 +334,7 @@ class Form(ModalScreen[Result], Generic[Result]):
             hint.update(f"✗ {message}")
             hint.add_class("-bad", "-refused")
             hint.display = True
-            self.query_one(f"#{field_id}").focus()
+            self.set_focus(self.query_one(f"#{field_id}"))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

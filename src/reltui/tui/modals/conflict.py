@@ -155,7 +155,7 @@ class ConflictModal(ModalScreen[PartyIn | None]):
                          id="conflict-keys", markup=False)
 
     def on_mount(self) -> None:
-        self.rows[0].focus()
+        self.set_focus(self.rows[0])
 
     @property
     def rows(self) -> list[ConflictRow]:
@@ -172,7 +172,7 @@ class ConflictModal(ModalScreen[PartyIn | None]):
         rows = self.rows
         index = rows.index(row)
         if index + 1 < len(rows) and rows[index + 1].choice is None:
-            rows[index + 1].focus()  # on to the next field still to settle
+            self.set_focus(rows[index + 1])  # on to the next field still to settle
 
     def action_pick_all(self, choice: str) -> None:
         for row in self.rows:
@@ -182,9 +182,7 @@ class ConflictModal(ModalScreen[PartyIn | None]):
     def action_move(self, step: int) -> None:
         rows = self.rows
         index = rows.index(self._current())
-        target = rows[(index + step) % len(rows)]
-        target.focus()
-        target.scroll_visible()
+        self.set_focus(rows[(index + step) % len(rows)])
 
     def action_save(self) -> None:
         open_rows = [row for row in self.rows if row.choice is None]
@@ -192,7 +190,7 @@ class ConflictModal(ModalScreen[PartyIn | None]):
             names = ", ".join(row.conflict.label for row in open_rows)
             self.query_one("#conflict-error", Static).update(
                 f"Pick theirs (t) or yours (y) for: {names}.")
-            open_rows[0].focus()
+            self.set_focus(open_rows[0])
             return
         self.dismiss(self.conflict.merge.resolve({row.conflict.field: row.choice for row in self.rows}))
 

@@ -85,7 +85,7 @@ class LadderScreen(Section):
 
     def action_column(self, step: int) -> None:
         tables = self.tables()
-        tables[(self._focused_index() + step) % len(tables)].focus()
+        self.set_focus(tables[(self._focused_index() + step) % len(tables)])
 
     def current_party(self) -> PartyRef | None:
         row = self.tables()[self._focused_index()].current

@@ -435,7 +435,7 @@ class PeriodDialog(ModalScreen[Period | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "from":
-            self.query_one("#to", Input).focus()
+            self.set_focus(self.query_one("#to", Input))
         else:
             self.action_save()
 
@@ -722,7 +722,7 @@ class MetricsScreen(StyledScreen):
         items = list(self.query(FigureCard)) + list(self.query(ChartPanel))
         focused = self.focused
         if focused not in items:
-            items[0].focus()
+            self.set_focus(items[0])
             return
         cards = len(CARDS)
         index = items.index(focused)
@@ -734,8 +734,7 @@ class MetricsScreen(StyledScreen):
         elif not in_cards and dy < 0 and target < cards:
             target = cards - 1
         target = max(0, min(len(items) - 1, target))
-        items[target].focus()
-        items[target].scroll_visible()
+        self.set_focus(items[target])
 
     def action_detail(self) -> None:
         focused = self.focused

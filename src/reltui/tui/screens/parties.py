@@ -219,12 +219,12 @@ class PartiesScreen(OwnerFilter, Section):
 
     @on(Input.Submitted, "#search")
     def _search_done(self, event: Input.Submitted) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def on_key(self, event) -> None:  # noqa: ANN001
         if event.key == "down" and self.focused is self.query_one("#search"):
             event.stop()
-            self.table.focus()
+            self.set_focus(self.table)
 
     def action_search(self) -> None:
         self.set_focus(self.query_one("#search", Input))  # at once, for the next key
