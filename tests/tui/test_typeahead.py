@@ -74,6 +74,9 @@ async def on_a_follow_up_today(app, pilot, book) -> None:  # noqa: ANN001
     # Enter on a list opens the party; "$120" is a purchase of the party it opens
     (on_the_list, "\r$120", PurchaseForm, "revenue", "120"),
     (on_a_follow_up_today, "\r$75", PurchaseForm, "revenue", "75"),
+    # Enter leaves the search for the list at once: the key after it (k, the kind filter)
+    # is the list's, not one more letter of the search
+    (on_today, "p/ada\rk", PartiesScreen, "search", "ada"),
 ])
 async def test_keys_after_a_screen_key_go_into_its_field(svc, book, start, keys, screen, field_id, typed):
     app = make_app(svc)

@@ -145,6 +145,12 @@ class PartiesScreen(OwnerFilter, Section):
         # typed fast (or arriving in one read over SSH) is a search for "mar"
         Binding("slash", "search", "Search", id="parties.search", tooltip="Type to search as you go",
                 priority=True),
+        # from the search to the list: Enter (before the search field takes it: priority) or
+        # Down, run as the key arrives, so that keys typed right after go to the list
+        Binding("enter", "to_list", "To the list", id="parties.to_list", show=False, priority=True,
+                tooltip="From the search to the list"),
+        Binding("down", "to_list", "To the list", id="parties.to_list.down", show=False,
+                tooltip="From the search to the list"),
         Binding("o", "sort", "Sort", id="parties.sort",
                 tooltip="Sort by name, rung, last contact, next follow-up, revenue"),
         Binding("O", "reverse", "Reverse", id="parties.reverse", show=False, tooltip="Reverse the order"),
@@ -217,14 +223,13 @@ class PartiesScreen(OwnerFilter, Section):
     def _search_changed(self, event: Input.Changed) -> None:
         self._apply(search=event.value.strip())
 
-    @on(Input.Submitted, "#search")
-    def _search_done(self, event: Input.Submitted) -> None:
-        self.set_focus(self.table)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "to_list":  # only from the search: in the list, Enter opens, Down moves
+            return self.focused is self.query_one("#search")
+        return super().check_action(action, parameters)
 
-    def on_key(self, event) -> None:  # noqa: ANN001
-        if event.key == "down" and self.focused is self.query_one("#search"):
-            event.stop()
-            self.set_focus(self.table)
+    def action_to_list(self) -> None:
+        self.set_focus(self.table)
 
     def action_search(self) -> None:
         self.set_focus(self.query_one("#search", Input))  # at once, for the next key
