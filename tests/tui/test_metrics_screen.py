@@ -221,10 +221,13 @@ async def test_a_failure_becomes_a_notification(svc, monkeypatch):
     def broken(*_args, **_kwargs):
         raise StoreUnavailable("The book is busy in another program; try again in a moment.")
 
-    monkeypatch.setattr(metrics_service, "compute_metrics", broken)
+    monkeypatch.setattr(metrics_service.q, "party_figures", broken)  # one query of the figures
     app = Host(svc)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        for _ in range(3):  # waiting on the failed worker raises its error: wait on
+            with contextlib.suppress(WorkerFailed):
+                await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
         assert isinstance(app.screen, MetricsScreen)
         assert any("busy" in str(n.message) for n in app._notifications)
 
@@ -235,16 +238,14 @@ async def test_when_the_previous_period_fails_the_rest_still_shows(svc, monkeypa
     from reltui.tui.screens.metrics import ChartPlot
 
     retention_book(svc)
-    compute = metrics_service.compute_metrics
-    calls = []
+    party_figures = metrics_service.q.party_figures
 
-    def second_fails(*args, **kwargs):  # noqa: ANN002, ANN003
-        calls.append(args[1])
-        if len(calls) == 2:
+    def previous_fails(conn, start, end, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        if end < NOW.date():  # the previous period's (this period ends today)
             raise StoreUnavailable("The book is busy in another program; try again in a moment.")
-        return compute(*args, **kwargs)
+        return party_figures(conn, start, end, *args, **kwargs)
 
-    monkeypatch.setattr(metrics_service, "compute_metrics", second_fails)
+    monkeypatch.setattr(metrics_service.q, "party_figures", previous_fails)
     app = Host(svc)
     async with app.run_test(size=(120, 60)) as pilot:
         for _ in range(6):  # waiting on the failed worker raises its error: wait on

@@ -4,9 +4,11 @@ cent, the n/a cases, and properties that must hold for any book."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -456,6 +458,25 @@ def test_parallel_reads_give_the_same_figures_and_fall_back_after_a_write(book, 
     assert after["revenue"] == one["revenue"] + 1000
 
 
+@pytest.mark.parametrize("segment", ["all", "b2b"])
+@pytest.mark.parametrize("end", [date(2026, 1, 15), date(2025, 1, 15)])  # up to today, in the past
+def test_the_cards_alone_are_the_same_figures(book, segment, end):
+    """charts=False (the Metrics screen's previous period): every figure a card shows is the
+    full computation's; only the charts' parts are left out."""
+    from reltui.sample import generate
+    from reltui.tui.screens.metrics import CARDS, card_figure
+
+    generate(book.store, parties=200, seed=5, today=date(2026, 1, 15))
+    start = end - timedelta(days=364)
+    full = compute_metrics(book, start, end, segment)
+    cards = compute_metrics(book, start, end, segment, charts=False)
+    assert full.charted and not cards.charted
+    assert (cards.pyramid, cards.ladder, cards.months) == ((), (), ())
+    assert full.pyramid and full.ladder and full.months
+    assert [card_figure(cards, c.key) for c in CARDS] == [card_figure(full, c.key) for c in CARDS]
+    assert cards.lost_profit == full.lost_profit
+
+
 @pytest.mark.sqlite_only  # reads SQLite's query plans
 @pytest.mark.parametrize("segment", ["all", "b2c"])
 def test_follow_up_and_step_counts_read_indexes_alone(store, segment):
@@ -483,8 +504,90 @@ def test_follow_up_and_step_counts_read_indexes_alone(store, segment):
                  for sql, params in statements]
     reads = [row[3] for plan in plans for row in plan
              if row[3].startswith(("SEARCH f ", "SCAN f ", "SEARCH st ", "SCAN st "))]
-    assert len(reads) == 7  # three follow-up scans per call, one over the steps
+    # three follow-up scans per call, and a segment's steps (the whole book's: in day_total)
+    assert len(reads) == (6 if segment == "all" else 7)
     assert all("COVERING INDEX" in read for read in reads), reads
+
+
+def test_the_day_totals_keep_up_with_every_write(book):
+    """Schema 7's day_total, kept by triggers, always equals the sums of the purchases and
+    rung steps it stands for: after a bulk load, single writes, and a party's deletion
+    (whose purchases and steps go with it)."""
+    from reltui.sample import generate
+
+    generate(book.store, parties=80, seed=3, today=date(2026, 1, 15))
+
+    def totals() -> tuple[dict, dict]:
+        kept = {str(r[0]): tuple(r[1:]) for r in book.store.rows(
+            "SELECT on_date, revenue_cents, cost_cents, purchases, steps, climbs FROM day_total"
+            " WHERE purchases <> 0 OR steps <> 0")}
+        money = {str(r[0]): (r[1], r[2], r[3], 0, 0) for r in book.store.rows(
+            "SELECT on_date, sum(revenue_cents), coalesce(sum(cost_cents), 0), count(*) FROM purchase"
+            " GROUP BY on_date")}
+        levels = "prospect customer client supporter advocate partner".split()
+        for day, start, to in book.store.rows(
+                "SELECT on_date, from_rung, to_rung FROM rung_step WHERE from_rung IS NOT NULL"):
+            rev, cost, n, steps, climbs = money.get(str(day), (0, 0, 0, 0, 0))
+            money[str(day)] = (rev, cost, n, steps + 1, climbs + (levels.index(start) < levels.index(to)))
+        return kept, money
+
+    kept, counted = totals()
+    assert kept == counted and len(kept) > 100
+    first = book.list_parties(limit=1)[0].id
+    # the party with the most purchases, and rung steps too, goes with them
+    second = book.store.rows("SELECT b.party_id FROM purchase b WHERE EXISTS (SELECT 1 FROM rung_step s"
+                             " WHERE s.party_id = b.party_id AND s.from_rung IS NOT NULL) AND b.party_id <> :f"
+                             " GROUP BY b.party_id ORDER BY count(*) DESC LIMIT 1", {"f": first})[0][0]
+    book.record_purchase(first, "12.50", cost="2", on=date(2025, 6, 1))
+    book.record_purchase(first, "-3", on=date(2025, 6, 1))  # a refund, no cost known
+    book.move_rung(first, "partner", on=date(2025, 6, 2))
+    book.move_rung(first, "prospect", on=date(2025, 6, 2))
+    book.delete_party(second)
+    kept, counted = totals()
+    assert kept == counted
+    assert kept["2025-06-02"][3:] >= (2, 1)
+
+
+@pytest.mark.sqlite_only  # reads SQLite's query plans
+def test_party_counts_over_every_party_read_indexes_not_every_party(book):
+    """Schema 7: over the whole book the party counts are index ranges. A past period reads
+    no party but those in its ranges; one ending today passes over the parties once (for
+    loyalty); a period's first-time buyers come from ix_party_first_purchase alone."""
+    from sqlalchemy import event
+
+    import reltui.store.metric_queries as q
+    from reltui.sample import generate
+
+    generate(book.store, parties=60, seed=5, today=date(2026, 1, 15))
+    steps = []
+
+    def seen(_conn, cursor, statement, parameters, _context, _many):  # noqa: ANN001
+        if statement.lstrip().startswith(("SELECT", "WITH")):  # planned as it runs (temp tables)
+            steps.extend(row[3] for row in cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}",
+                                                                      parameters))
+
+    def plans(run) -> list[str]:  # noqa: ANN001
+        steps.clear()
+        with book.store.read() as conn:
+            event.listen(book.store.engine, "before_cursor_execute", seen)
+            try:
+                run(conn)
+            finally:
+                event.remove(book.store.engine, "before_cursor_execute", seen)
+        return list(steps)
+
+    def passes(steps: list[str]) -> list[str]:
+        return [s for s in steps if re.match(r"SCAN (p|party)\b", s) and "INDEX" not in s]
+
+    today = (date(2025, 1, 16), date(2026, 1, 15))
+    past = (date(2024, 1, 16), date(2025, 1, 15))
+    assert passes(plans(lambda c: q.party_figures(c, *past, "all", [past[1]]))) == []
+    assert len(passes(plans(lambda c: q.party_figures(c, *today, "all", [today[1]])))) == 1
+    buyers = plans(lambda c: q.buyer_figures(c, *today, "all", platinum=Fraction(1, 10),
+                                             gold=Fraction(1, 5), top=Fraction(1, 5)))
+    assert any("COVERING INDEX ix_party_first_purchase (first_purchase_on>? AND first_purchase_on<?)" in s
+               for s in buyers), buyers
+    assert passes(buyers) == []
 
 
 def test_past_cadence_counts_whole_days_whatever_the_time_of_day(book, clock):

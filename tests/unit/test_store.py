@@ -163,7 +163,7 @@ def test_version_4_is_upgraded_to_5_with_owner_and_made_by(tmp_path):
     ])
     store = open_store(path)
     with store.read() as c:
-        assert migrations.current_version(c) == migrations.LATEST == 6
+        assert migrations.current_version(c) == migrations.LATEST
         assert c.execute(text("SELECT owner FROM party")).all() == [(None,)]
         assert c.execute(text("SELECT made_by FROM interaction")).all() == [(None,)]
         for table in ("interaction", "follow_up", "purchase", "rung_step", "feedback", "defection"):
@@ -197,13 +197,37 @@ def test_version_5_is_upgraded_to_6_with_each_partys_second_purchase(tmp_path):
     _old_book(path, 5, rows)
     store = open_store(path)
     with store.read() as c:
-        assert migrations.current_version(c) == 6
+        assert migrations.current_version(c) == migrations.LATEST
         rows = c.execute(text("SELECT id, second_purchase_on FROM party ORDER BY id")).all()
     assert [(pid, str(day) if day else None) for pid, day in rows] == [
         (1, "2025-01-10"), (2, None), (3, None)]  # the second by date, not by entry
     # and the rollup keeps up with new purchases
     Services(store).record_purchase(2, "10", on=date(2025, 1, 1))
     assert store.rows("SELECT second_purchase_on FROM party WHERE id = 2")[0][0] == "2025-02-02"
+    store.close()
+
+
+def test_version_6_is_upgraded_to_7_with_the_day_totals_of_what_is_there(tmp_path):
+    path = tmp_path / "v6.db"
+    party = ("INSERT INTO party (id, name, rung, rung_since, created_on, updated_at) VALUES "
+             "(?, ?, 'client', '2025-01-01', '2025-01-01', '2025-01-01 00:00:00')")
+    purchase = "INSERT INTO purchase (party_id, on_date, revenue_cents, cost_cents) VALUES (?, ?, ?, ?)"
+    step = "INSERT INTO rung_step (party_id, from_rung, to_rung, on_date) VALUES (?, ?, ?, ?)"
+    _old_book(path, 6, [
+        (party, (1, "A")), (party, (2, "B")),
+        (purchase, (1, "2025-03-01", 1000, 400)), (purchase, (2, "2025-03-01", 500, None)),
+        (purchase, (2, "2025-03-02", -200, -50)),
+        (step, (1, None, "prospect", "2025-01-01")),  # a first rung: no step
+        (step, (1, "prospect", "client", "2025-03-01")), (step, (2, "client", "customer", "2025-03-01")),
+    ])
+    store = open_store(path)
+    with store.read() as c:
+        assert migrations.current_version(c) == migrations.LATEST
+        indexes = {r[0] for r in c.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"ix_party_second_purchase", "ix_party_referred_created", "ix_party_cadence"} <= indexes
+    assert [tuple(r) for r in store.rows("SELECT on_date, revenue_cents, cost_cents, purchases, steps, climbs"
+                                         " FROM day_total ORDER BY on_date")] == [
+        ("2025-03-01", 1500, 400, 2, 2, 1), ("2025-03-02", -200, -50, 1, 0, 0)]
     store.close()
 
 

@@ -125,6 +125,7 @@ class Metrics:
     months: tuple[MonthPoint, ...]
     seconds: float  # how long the computation took
     owner: str | None = None  # whose parties: None = everyone's, "" = nobody's (unassigned)
+    charted: bool = True  # False: the cards' figures alone (compute_metrics(charts=False))
 
     @property
     def pyramid_members(self) -> int:
@@ -243,7 +244,7 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
                     discount_rate: str | float | Fraction | None = None,
                     platinum: str | float | Fraction | None = None,
                     gold: str | float | Fraction | None = None,
-                    owner: str | None = None) -> Metrics:
+                    owner: str | None = None, charts: bool = True) -> Metrics:
     """Every metric of DOMAIN.md for one period (both ends included) and segment.
 
     `source` is a Services (whose clock gives today) or a Store.  The discount
@@ -251,6 +252,10 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
     pyramid_platinum, pyramid_gold), else 10%, 10% and 20%.  `owner` narrows the
     parties to one owner's (None: everyone's; "": the parties nobody owns), as the
     segment does: every figure is then over those parties alone.
+
+    `charts=False` leaves out what only the charts and the ladder show, for a comparison
+    of the cards' figures (the Metrics screen's previous period): the result's `charted`
+    is False and its pyramid, ladder and months are empty, its climbs and falls 0.
     """
     started = time.perf_counter()
     store, today = _source(source)
@@ -265,7 +270,7 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
     # costliest first (as measured at 100,000 parties), so that they spread over the connections
     queries = {
         "bf": lambda c: q.buyer_figures(c, s, e, sv, platinum=cfg.platinum, gold=cfg.gold,
-                                        top=fm.PARETO_TOP),
+                                        top=fm.PARETO_TOP, tiers=charts),
         "pf": lambda c: q.party_figures(c, s, e, sv, points),
         "lf": lambda c: q.ladder_figures(c, s, e, sv),
         "by_month": lambda c: q.money_by_month(c, s, e, sv),
@@ -275,10 +280,14 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
         "fb": lambda c: q.feedback_figures(c, s, e, sv),
         "lost_by_month": lambda c: q.defections_by_month(c, s, e, sv),
     }
+    if not charts:
+        # the cards alone: the party counts are the longest of those, without the pyramid's sorts
+        queries = {key: queries[key] for key in ("pf", "bf", "reasons", "fu", "fb")}
     got = _read_together(store, seg.value, queries, owner)
-    pf, lf, steps, fu = got["pf"], got["lf"], got["steps"], got["fu"]
-    bf, by_month, lost_by_month = got["bf"], got["by_month"], got["lost_by_month"]
-    fb, reasons = got["fb"], got["reasons"]
+    pf, bf, fu, fb, reasons = got["pf"], got["bf"], got["fu"], got["fb"], got["reasons"]
+    lf = got.get("lf", {"start": {}, "end": {}, "climbed": {}})
+    steps = got.get("steps", {"climbs": 0, "falls": 0})
+    by_month, lost_by_month = got.get("by_month", {}), got.get("lost_by_month", {})
 
     # retention, lifetime, CLV
     n0, n1 = pf["active_start"], pf["retained"]
@@ -289,20 +298,20 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
     clv = fm.clv(m, r_year, cfg.discount_rate)
 
     # pyramid
-    tier_total = sum(bf[f"{t}_profit"] for t in fm.TIERS)
+    tier_total = sum(bf[f"{t}_profit"] for t in fm.TIERS) if charts else 0
     pyramid = tuple(
         Tier(t, bf[f"{t}_count"], fm.money(bf[f"{t}_profit"]),
              fm.as_float(fm.ratio(bf[f"{t}_profit"], tier_total)) if tier_total > 0 else None)
-        for t in fm.TIERS)
+        for t in fm.TIERS) if charts else ()
 
     ladder = tuple(
         RungFigures(rung, lf["start"][rung.value], lf["end"][rung.value],
                     Figure(None, lf["start"][rung.value]) if rung.up() is None
                     else fm.rate(lf["climbed"][rung.value], lf["start"][rung.value]))
-        for rung in Rung)
+        for rung in Rung) if charts else ()
 
     months = []
-    for k, (first, last) in enumerate(spans):
+    for k, (first, last) in enumerate(spans if charts else ()):
         key = f"{first:%Y-%m}"
         rev, profit, n = by_month.get(key, (0, 0, 0))
         months.append(MonthPoint(first.replace(day=1), first, last,
@@ -343,6 +352,7 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
         months=tuple(months),
         seconds=time.perf_counter() - started,
         owner=owner,
+        charted=charts,
     )
 
 

@@ -261,39 +261,56 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
          GROUP BY 1""", params).all())
     row: dict[str, Any] = {"bought_by_start": firsts.get("", 0), "bought": sum(firsts.values())}
     row["won"] = row["bought"] - row["bought_by_start"]
-    if _contacted_after(conn, end):
+    past = _contacted_after(conn, end)
+    if past:
         # A period in the past: most parties were contacted since, so their last contact
         # says nothing about the period. The period's interactions (a range of
-        # ix_interaction_at) give who was helped; one probe per party then tests it.
+        # ix_interaction_at) give who was helped, in a table of ids.
         fills = {HELPED_AT: "SELECT DISTINCT party_id FROM interaction WHERE at >= :s AND at < :e1"}
         is_helped = f"p.id IN {HELPED_AT}"
-        helped = f"count(*) FILTER (WHERE {is_helped})"
     else:
-        # up to today: the last contact (a rollup column) settles every party, and over the
-        # whole book those helped are counted in ix_party_last_contact instead of in the pass
+        # up to today: the last contact (a rollup column) settles every party
         fills, is_helped = {}, IS_HELPED
-        helped = ("((SELECT count(*) FROM party p WHERE p.last_contact_at >= :s AND p.last_contact_at < :e1)"
-                  f" + (SELECT count(*) FROM party p WHERE p.last_contact_at >= :e1 AND {IS_HELPED}))"
-                  if segment == "all" else f"count(*) FILTER (WHERE {IS_HELPED})")
-    # count(*) FILTER: the aggregate steps only for the parties counted, each condition
-    # leading with a cheap test on the party's own columns that settles most of them.
-    # Over every party, the parties added are counted in ix_party_created.
-    added = ("(SELECT count(*) FROM party p WHERE p.created_on BETWEEN :s AND :e)" if segment == "all"
-             else f"count(*) FILTER (WHERE {ADDED_ROW})")
-    with _id_tables(conn, fills, params):
-        row.update(_run(conn, f"""
-            SELECT count(*) AS parties,
-                   count(*) FILTER (WHERE {IS_REPEAT} AND {FP_ROW} <= :e) AS repeat_buyers,
-                   {added} AS added,
+    loyal = f"({REFERRED} OR p.purchase_count >= 2) AND {is_helped} AND ({REFERRED} OR {IS_REPEAT})"
+    if segment == "all":
+        # Over every party, each count is a range of an index (schema 7) instead of a pass
+        # over the parties: repeat buyers in ix_party_second_purchase (a second purchase
+        # on or before the end implies a first one), referrals in ix_party_referred_created,
+        # the cadenced buyers in ix_party_cadence, which also holds what "past its cadence"
+        # reads. The helped: in ix_party_last_contact up to today, else the table of ids,
+        # whose parties are then the only ones looked at for loyalty.
+        helped = (f"(SELECT count(*) FROM {HELPED_AT})" if past else
+                  "((SELECT count(*) FROM party p WHERE p.last_contact_at >= :s AND p.last_contact_at < :e1)"
+                  f" + (SELECT count(*) FROM party p WHERE p.last_contact_at >= :e1 AND {IS_HELPED}))")
+        loyal_count = (f"(SELECT count(*) FROM {HELPED_AT} h CROSS JOIN party p"
+                       f" WHERE p.id = h.id AND ({REFERRED} OR {IS_REPEAT}))" if past else
+                       f"(SELECT count(*) FROM party p WHERE {loyal})")
+        cadenced = "p.cadence_days IS NOT NULL AND p.first_purchase_on <= :e"
+        sql = f"""
+            SELECT (SELECT count(*) FROM party p WHERE p.second_purchase_on <= :e) AS repeat_buyers,
+                   (SELECT count(*) FROM party p WHERE p.created_on BETWEEN :s AND :e) AS added,
+                   (SELECT count(*) FROM party p WHERE {REFERRED} AND p.created_on BETWEEN :s AND :e)
+                       AS referrals,
+                   {helped} AS helped, {loyal_count} AS loyal,
+                   (SELECT count(*) FROM party p WHERE {cadenced}) AS cadence_bought,
+                   (SELECT count(*) FROM party p WHERE {cadenced} AND {IS_PAST}) AS past_bought"""
+    else:
+        # a segment's parties: one pass. count(*) FILTER steps the aggregate only for the
+        # parties counted, each condition leading with a cheap test on the party's own
+        # columns that settles most of them.
+        sql = f"""
+            SELECT count(*) FILTER (WHERE {IS_REPEAT} AND {FP_ROW} <= :e) AS repeat_buyers,
+                   count(*) FILTER (WHERE {ADDED_ROW}) AS added,
                    count(*) FILTER (WHERE {REFERRED} AND {ADDED_ROW}) AS referrals,
-                   {helped} AS helped,
-                   count(*) FILTER (WHERE ({REFERRED} OR p.purchase_count >= 2) AND {is_helped}
-                                      AND ({REFERRED} OR {IS_REPEAT})) AS loyal,
+                   count(*) FILTER (WHERE {is_helped}) AS helped,
+                   count(*) FILTER (WHERE {loyal}) AS loyal,
                    count(*) FILTER (WHERE p.cadence_days IS NOT NULL AND {FP_ROW} <= :e) AS cadence_bought,
                    count(*) FILTER (WHERE p.cadence_days IS NOT NULL AND {FP_ROW} <= :e AND {IS_PAST})
                        AS past_bought
               FROM party p
-             WHERE {seg}""", params).mappings().one())
+             WHERE {seg}"""
+    with _id_tables(conn, fills, params):
+        row.update(_run(conn, sql, params).mappings().one())
     d = _defected_counts(conn, seg, start, end, len(points))
     row["active_start"] = row["bought_by_start"] - d["start"]
     row["retained"] = row["active_start"] - d["lost"]
@@ -494,9 +511,11 @@ def _buyers_cte(segment: str, all_in: bool = False) -> str:
     With `all_in` (no purchase dated after the end: a period ending today) a party whose
     first purchase falls in the period made every one of its purchases in it, so its
     rollup columns (party.revenue_cents, cost_cents: the sums of all its purchases) are
-    its period's figures; only the parties that first bought before the start need their
-    purchases summed, each a seek in the party-ordered index (CROSS JOIN: party first),
-    those parties found in ix_party_first_purchase, grouped in its order (no sort).
+    its period's figures, read from ix_party_first_purchase alone (schema 7); only the
+    parties that first bought before the start need their purchases summed, each a seek
+    in the party-ordered index (CROSS JOIN: party first), those parties found in
+    ix_party_first_purchase and grouped in its order, no sort (its money columns come
+    before the id there; each is one value per party, so the groups stay one per party).
     A party of the first kind is active at the start only if it first bought on the start day.
     """
     seg = SEGMENT_SQL[segment]
@@ -507,14 +526,14 @@ def _buyers_cte(segment: str, all_in: bool = False) -> str:
                    CASE WHEN +p.first_purchase_on = :s THEN p.id NOT IN {gone_s} ELSE FALSE END AS a0,
                    p.id NOT IN {gone_e} AS a1
               FROM party p
-             WHERE {seg} AND +p.first_purchase_on BETWEEN :s AND :e
+             WHERE {seg} AND p.first_purchase_on BETWEEN :s AND :e
             UNION ALL
             SELECT p.id, sum(b.revenue_cents), sum(b.revenue_cents - coalesce(b.cost_cents, 0)),
                    p.id NOT IN {gone_s}, p.id NOT IN {gone_e}
               FROM party p CROSS JOIN purchase b
              WHERE b.party_id = p.id AND {seg} AND p.first_purchase_on < :s
                AND b.on_date BETWEEN :s AND :e
-             GROUP BY p.first_purchase_on, p.id)"""
+             GROUP BY p.first_purchase_on, p.revenue_cents, p.cost_cents, p.id)"""
     return f"""x AS MATERIALIZED (
             SELECT party_id AS id, sum(revenue_cents) AS rev,
                    sum(revenue_cents - coalesce(cost_cents, 0)) AS profit,
@@ -531,16 +550,38 @@ def _ceil(count: str, share: str) -> str:
     return f"(({count}) * :{share}_n + :{share}_d - 1) / :{share}_d"
 
 
+_TIERS = """
+        -- the profits of the best platinum + gold (a sort that keeps only that many), and
+        -- the best platinum of those (a second, small sort): the tiers' profits
+        best AS MATERIALIZED (
+            SELECT profit FROM x WHERE a1 AND profit > 0 ORDER BY profit DESC
+             LIMIT (SELECT platinum_count + gold_count FROM g)),
+        top_platinum AS (
+            SELECT coalesce(sum(profit), 0) AS v FROM (
+                SELECT profit FROM best ORDER BY profit DESC
+                 LIMIT (SELECT platinum_count FROM g)) AS b),
+        tiers AS (
+            SELECT top_platinum.v AS platinum_profit, top_gold.v - top_platinum.v AS gold_profit,
+                   g.positive_profit - top_gold.v AS iron_profit
+              FROM top_platinum, (SELECT coalesce(sum(profit), 0) AS v FROM best) AS top_gold, g),
+"""
+
+
 def buyer_figures(conn: Connection, start: date, end: date, segment: str, *,
-                  platinum: Fraction, gold: Fraction, top: Fraction) -> dict[str, Any]:
+                  platinum: Fraction, gold: Fraction, top: Fraction, tiers: bool = True) -> dict[str, Any]:
     """Revenue and profit of the period's buyers; the pyramid's tiers (counts split as
-    domain.metrics.pyramid_split does; profits as sums of the best so many); the
-    revenue of the top ceil(20%) by revenue.  Ties don't change a sum of the best k.
+    domain.metrics.pyramid_split does; profits as sums of the best so many), unless
+    `tiers` is False; the revenue of the top ceil(20%) by revenue.  Ties don't change
+    a sum of the best k.
 
     For the Pareto share a party whose refunds outweigh its purchases in the period
     counts as bringing 0 (positive_revenue, top_revenue), so the share stays in 0..1.
     """
     all_in = _all_in(conn, end) == 1
+    # the tiers' profits: two sorts, left out when only the cards' figures are asked for
+    tier_sql, tier_columns, tier_from = (
+        (_TIERS, "tiers.platinum_profit, tiers.gold_profit, tiers.iron_profit,", "tiers,") if tiers
+        else ("", "", ""))
     sql = f"""
         WITH {_buyers_cte(segment, all_in)},
         -- the sums over every buyer, and over the few buyers gone at the end or without a
@@ -567,24 +608,11 @@ def buyer_figures(conn: Connection, start: date, end: date, segment: str, *,
         g AS MATERIALIZED (
             SELECT k.*, min(positive - platinum_count, {_ceil('positive', 'go')}) AS gold_count
               FROM k),
-        -- the profits of the best platinum + gold (a sort that keeps only that many), and
-        -- the best platinum of those (a second, small sort): the tiers' profits
-        best AS MATERIALIZED (
-            SELECT profit FROM x WHERE a1 AND profit > 0 ORDER BY profit DESC
-             LIMIT (SELECT platinum_count + gold_count FROM g)),
-        top_platinum AS (
-            SELECT coalesce(sum(profit), 0) AS v FROM (
-                SELECT profit FROM best ORDER BY profit DESC
-                 LIMIT (SELECT platinum_count FROM g)) AS b),
-        tiers AS (
-            SELECT top_platinum.v AS platinum_profit, top_gold.v - top_platinum.v AS gold_profit,
-                   g.positive_profit - top_gold.v AS iron_profit
-              FROM top_platinum, (SELECT coalesce(sum(profit), 0) AS v FROM best) AS top_gold, g),
-        pareto AS (
+{tier_sql}        pareto AS (
             SELECT coalesce(sum(rev) FILTER (WHERE rev > 0), 0) AS top_revenue
               FROM (SELECT rev FROM x ORDER BY rev DESC LIMIT (SELECT top_count FROM g)) AS best)
-        SELECT g.*, tiers.platinum_profit, tiers.gold_profit, tiers.iron_profit, pareto.top_revenue
-          FROM g, tiers, pareto
+        SELECT g.*, {tier_columns} pareto.top_revenue
+          FROM g, {tier_from} pareto
     """
     params = _params(start, end, **_share_params(platinum, gold, top))
     with _defected_tables(conn, params):
@@ -634,8 +662,12 @@ def _share_params(platinum: Fraction, gold: Fraction, top: Fraction) -> dict[str
 # -- month by month -------------------------------------------------------------------------------
 
 def money_by_month(conn: Connection, start: date, end: date, segment: str) -> dict[str, tuple[int, int, int]]:
-    """'YYYY-MM' -> (revenue cents, profit cents, purchases) over the period's days."""
-    sql = f"""
+    """'YYYY-MM' -> (revenue cents, profit cents, purchases) over the period's days; over the
+    whole book from the day totals (schema 7), a few hundred rows."""
+    sql = """
+        SELECT substr(on_date, 1, 7) AS month, sum(revenue_cents), sum(cost_cents), sum(purchases)
+          FROM day_total WHERE on_date BETWEEN :s AND :e AND purchases <> 0 GROUP BY month
+    """ if segment == "all" else f"""
         SELECT substr(d, 1, 7) AS month, sum(rev), sum(cost), sum(n) FROM (
             SELECT on_date AS d, sum(revenue_cents) AS rev, coalesce(sum(cost_cents), 0) AS cost,
                    count(*) AS n
@@ -675,8 +707,12 @@ _RUNG_LEVEL = "(CASE {} " + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerat
 
 
 def step_figures(conn: Connection, start: date, end: date, segment: str) -> dict[str, int]:
-    """Rung steps in the period: up the ladder (climbs) and down it (falls)."""
-    sql = f"""
+    """Rung steps in the period: up the ladder (climbs) and down it (falls); over the whole
+    book from the day totals (schema 7)."""
+    sql = """
+        SELECT coalesce(sum(steps), 0) AS steps, coalesce(sum(climbs), 0) AS climbs
+          FROM day_total WHERE on_date BETWEEN :s AND :e
+    """ if segment == "all" else f"""
         SELECT count(*) AS steps,
                count(*) FILTER (WHERE {_RUNG_LEVEL.format('st.from_rung')} < {_RUNG_LEVEL.format('st.to_rung')})
                    AS climbs

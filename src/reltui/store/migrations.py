@@ -338,7 +338,106 @@ V6 = [
         WHERE purchase_count >= 2""",
 ]
 
-STEPS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
+# Version 7 also keeps a total per day of the purchases and of the rung steps (up the ladder
+# or down it): a period's money month by month and its climbs and falls read a few hundred
+# rows instead of every purchase and step of the period (at 100,000 parties, 31 ms and 16
+# ms for the 12 months ending today). Triggers keep it: each row's values are added when it
+# is written and taken away when it is deleted or changed, in the writer's transaction.
+# Over the whole book only; a segment's figures still read the rows.
+DAY_TOTAL = """
+    CREATE TABLE day_total (
+        on_date       DATE PRIMARY KEY,
+        revenue_cents BIGINT NOT NULL DEFAULT 0,
+        cost_cents    BIGINT NOT NULL DEFAULT 0,  -- an unknown cost counting as 0
+        purchases     BIGINT NOT NULL DEFAULT 0,
+        steps         BIGINT NOT NULL DEFAULT 0,  -- rung steps from one rung to another
+        climbs        BIGINT NOT NULL DEFAULT 0   -- those of them up the ladder
+    )"""
+DAY_TOTAL_SOURCES = {"purchase": ("on_date", "revenue_cents", "cost_cents"),
+                     "rung_step": ("on_date", "from_rung", "to_rung")}
+_DAY_COLUMNS = "on_date, revenue_cents, cost_cents, purchases, steps, climbs"
+_DAY_SUMS = ", ".join(f"{c} = day_total.{c} + excluded.{c}" for c in _DAY_COLUMNS.split(", ")[1:])
+
+
+def _level(rung: str) -> str:
+    return "CASE " + rung + " " + " ".join(
+        f"WHEN {r} THEN {i}" for i, r in enumerate(RUNGS.split(","))) + " END"
+
+
+def _day_upsert(select: str) -> str:
+    # INSERT ... SELECT needs its WHERE for SQLite to read ON CONFLICT as the upsert
+    return (f"INSERT INTO day_total ({_DAY_COLUMNS}) {select}"
+            f" ON CONFLICT (on_date) DO UPDATE SET {_DAY_SUMS}")
+
+
+DAY_TOTAL_ADD = {
+    # a row's part of its day's totals, times `sign` (1: added, -1: taken away)
+    "purchase": lambda row, sign: _day_upsert(
+        f"SELECT {row}.on_date, {sign} * {row}.revenue_cents, {sign} * coalesce({row}.cost_cents, 0),"
+        f" {sign}, 0, 0 WHERE TRUE"),
+    # a party's first rung (no from_rung) is no step
+    "rung_step": lambda row, sign: _day_upsert(
+        f"SELECT {row}.on_date, 0, 0, 0, {sign}, {sign} * (CASE WHEN {_level(f'{row}.from_rung')}"
+        f" < {_level(f'{row}.to_rung')} THEN 1 ELSE 0 END) WHERE {row}.from_rung IS NOT NULL"),
+}
+
+
+def day_total_changes(table: str, event: str) -> str:
+    """What a write does to the day totals: the old row's part taken away, the new one's added."""
+    add = DAY_TOTAL_ADD[table]
+    parts = {"INSERT": [add("new", 1)], "DELETE": [add("old", -1)],
+             "UPDATE": [add("old", -1), add("new", 1)]}[event]
+    return " ".join(f"{part};" for part in parts)
+
+
+def day_total_trigger(table: str, event: str) -> str:
+    """SQLite's trigger on `table` for `event` (an update: of the columns the totals read)."""
+    on = f"UPDATE OF {', '.join(DAY_TOTAL_SOURCES[table])}" if event == "UPDATE" else event
+    return f"""
+    CREATE TRIGGER day_total_{table}_{event.lower()} AFTER {on} ON {table} BEGIN
+        {day_total_changes(table, event)}
+    END"""
+
+
+def day_total_add_all(table: str) -> str:
+    """Every row of `table` added to the totals (an upgrade: the triggers only see writes)."""
+    if table == "purchase":
+        select = ("SELECT on_date, sum(revenue_cents), coalesce(sum(cost_cents), 0), count(*), 0, 0"
+                  " FROM purchase WHERE TRUE GROUP BY on_date")
+    else:
+        select = (f"SELECT on_date, 0, 0, 0, count(*), sum(CASE WHEN {_level('from_rung')} <"
+                  f" {_level('to_rung')} THEN 1 ELSE 0 END) FROM rung_step WHERE from_rung IS NOT NULL"
+                  " GROUP BY on_date")
+    return _day_upsert(select)
+
+
+# Version 7: indexes that count the metrics' parties over the whole book without a pass over
+# every party (at 100,000 parties, CPU: the party counts of the 12 months ending today
+# 112 -> 75 ms, of the year before 105 -> 72 ms), one that gives a period's first-time
+# buyers their rollup money without reading the party rows, and one that holds the scores.
+V7_INDEXES = [
+    # repeat buyers at a date: a second purchase on or before it
+    "CREATE INDEX ix_party_second_purchase ON party (second_purchase_on)",
+    # the parties added in a period that came by referral
+    "CREATE INDEX ix_party_referred_created ON party (created_on) WHERE referred_by_id IS NOT NULL",
+    # the buyers with a cadence, and what says whether they are past it
+    "CREATE INDEX ix_party_cadence ON party (first_purchase_on, cadence_days, last_contact_at, created_on)"
+    " WHERE cadence_days IS NOT NULL",
+    # first purchases in order (as before), with each party's revenue and cost
+    "DROP INDEX ix_party_first_purchase",
+    "CREATE INDEX ix_party_first_purchase ON party (first_purchase_on, revenue_cents, cost_cents)",
+    # a period's scores, in day order (as before), without a table row per score
+    "DROP INDEX ix_feedback_date",
+    "CREATE INDEX ix_feedback_date ON feedback (on_date, score, party_id)",
+]
+V7 = [
+    *V7_INDEXES,
+    DAY_TOTAL,
+    *[day_total_trigger(table, event) for table in DAY_TOTAL_SOURCES for event in ("INSERT", "DELETE", "UPDATE")],
+    *[day_total_add_all(table) for table in DAY_TOTAL_SOURCES],
+]
+
+STEPS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7]
 LATEST = len(STEPS)
 
 

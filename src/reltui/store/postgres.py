@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reltui.store.migrations import CHANNELS, KINDS, MAX_CENTS, REASONS, RUNGS, V5, V6
+from reltui.store.migrations import (CHANNELS, DAY_TOTAL, DAY_TOTAL_SOURCES, KINDS, MAX_CENTS, REASONS, RUNGS,
+                                     V5, V6, V7_INDEXES, day_total_add_all, day_total_changes)
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -317,7 +318,24 @@ SCHEMA = [
 
 # Steps after the baseline, as in migrations.STEPS: version -> statements. SQLite's own
 # step serves where its SQL means the same here.
-STEPS: dict[int, list[str]] = {5: V5, 6: V6}
+V7 = [
+    *V7_INDEXES,
+    DAY_TOTAL,
+    # the day totals' triggers: SQLite's statements, in one function per table
+    *[statement for table, columns in DAY_TOTAL_SOURCES.items() for statement in (f"""
+    CREATE FUNCTION reltui_day_total_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF tg_op = 'INSERT' THEN {day_total_changes(table, "INSERT")}
+        ELSIF tg_op = 'DELETE' THEN {day_total_changes(table, "DELETE")}
+        ELSE {day_total_changes(table, "UPDATE")}
+        END IF;
+        RETURN NULL;
+    END $$""", f"""
+    CREATE TRIGGER day_total_{table} AFTER INSERT OR DELETE OR UPDATE OF {', '.join(columns)} ON {table}
+        FOR EACH ROW EXECUTE FUNCTION reltui_day_total_{table}()""")],
+    *[day_total_add_all(table) for table in DAY_TOTAL_SOURCES],
+]
+STEPS: dict[int, list[str]] = {5: V5, 6: V6, 7: V7}
 
 
 def latest() -> int:

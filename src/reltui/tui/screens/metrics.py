@@ -762,12 +762,13 @@ class MetricsScreen(StyledScreen):
 def _compute_pair(services, period: Period, segment: Segment, owner: str | None,  # noqa: ANN001, ANN202
                   deliver: Callable[[Any], object]):
     """The period's metrics, handed to `deliver` (thread-safe) as soon as they are in, then
-    the previous period's, returned (for the changes); over `owner`'s parties (None: everyone's)."""
+    the previous period's cards' figures, returned (for the changes); over `owner`'s parties
+    (None: everyone's)."""
     from reltui.services.metrics import compute_metrics
 
     deliver(compute_metrics(services, period.start, period.end, segment, owner=owner))
     before = period.previous()
-    return compute_metrics(services, before.start, before.end, segment, owner=owner)
+    return compute_metrics(services, before.start, before.end, segment, owner=owner, charts=False)
 
 
 def _drill(figure: str, services, period: Period, segment: Segment,  # noqa: ANN001, ANN202
