@@ -203,6 +203,8 @@ PAST = f"(CASE WHEN p.cadence_days IS NULL THEN 0 WHEN {IS_PAST} THEN 1 ELSE 0 E
 # (:all_in = 1 when no purchase is dated after the end, as for a period ending today: then
 # purchase_count alone says it)
 IS_REPEAT = "(p.purchase_count >= 2 AND (:all_in = 1 OR +p.second_purchase_on <= :e))"
+# referred or a repeat buyer at some time: the parties in ix_party_loyal (schema 7)
+LOYAL_KIND = "(p.referred_by_id IS NOT NULL OR p.second_purchase_on IS NOT NULL)"
 IS_HELPED = ("(+p.last_contact_at >= :s AND (+p.last_contact_at < :e1 OR EXISTS (SELECT 1 FROM"
              " interaction i WHERE i.party_id = p.id AND i.at >= :s AND i.at < :e1)))")
 
@@ -278,13 +280,16 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
         # on or before the end implies a first one), referrals in ix_party_referred_created,
         # the cadenced buyers in ix_party_cadence, which also holds what "past its cadence"
         # reads. The helped: in ix_party_last_contact up to today, else the table of ids,
-        # whose parties are then the only ones looked at for loyalty.
+        # whose parties are then the only ones looked at for loyalty; up to today the loyal
+        # are a range of the partial ix_party_loyal (its WHERE, LOYAL_KIND, said as is lets
+        # SQLite use it).
         helped = (f"(SELECT count(*) FROM {HELPED_AT})" if past else
                   "((SELECT count(*) FROM party p WHERE p.last_contact_at >= :s AND p.last_contact_at < :e1)"
                   f" + (SELECT count(*) FROM party p WHERE p.last_contact_at >= :e1 AND {IS_HELPED}))")
         loyal_count = (f"(SELECT count(*) FROM {HELPED_AT} h CROSS JOIN party p"
                        f" WHERE p.id = h.id AND ({REFERRED} OR {IS_REPEAT}))" if past else
-                       f"(SELECT count(*) FROM party p WHERE {loyal})")
+                       f"(SELECT count(*) FROM party p WHERE {LOYAL_KIND} AND {IS_HELPED}"
+                       f" AND ({REFERRED} OR +p.second_purchase_on <= :e))")
         cadenced = "p.cadence_days IS NOT NULL AND p.first_purchase_on <= :e"
         sql = f"""
             SELECT (SELECT count(*) FROM party p WHERE p.second_purchase_on <= :e) AS repeat_buyers,

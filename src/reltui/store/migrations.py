@@ -414,7 +414,8 @@ def day_total_add_all(table: str) -> str:
 # Version 7: indexes that count the metrics' parties over the whole book without a pass over
 # every party (at 100,000 parties, CPU: the party counts of the 12 months ending today
 # 112 -> 75 ms, of the year before 105 -> 72 ms), one that gives a period's first-time
-# buyers their rollup money without reading the party rows, and one that holds the scores.
+# buyers their rollup money without reading the party rows, and ones that hold the scores
+# and the defections' dates, party and reason.
 V7_INDEXES = [
     # repeat buyers at a date: a second purchase on or before it
     "CREATE INDEX ix_party_second_purchase ON party (second_purchase_on)",
@@ -429,6 +430,12 @@ V7_INDEXES = [
     # a period's scores, in day order (as before), without a table row per score
     "DROP INDEX ix_feedback_date",
     "CREATE INDEX ix_feedback_date ON feedback (on_date, score, party_id)",
+    # a period ending today: the loyal ones (referred or repeat buyers) by their last contact
+    "CREATE INDEX ix_party_loyal ON party (last_contact_at, second_purchase_on, referred_by_id)"
+    " WHERE referred_by_id IS NOT NULL OR second_purchase_on IS NOT NULL",
+    # the defections up to a date, in day order (as before), with what the counts read
+    "DROP INDEX ix_defection_date",
+    "CREATE INDEX ix_defection_date ON defection (on_date, won_back_on, party_id, reason)",
 ]
 V7 = [
     *V7_INDEXES,
