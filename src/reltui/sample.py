@@ -693,13 +693,14 @@ class _Writer:
         # party's insert trigger writes its index row whole, contacts and tags included.
         # A test checks the index against the tables.
         queries.defer_foreign_keys(self.conn)
-        self.write_contacts_and_tags()
-        self.write_parties()
-        self.write_steps()
-        self.write_purchases()
-        self.write_feedback_and_defections()
-        self.write_follow_ups()
-        self.write_interactions()
+        with rollups.day_totals_at_the_end(self.conn):
+            self.write_contacts_and_tags()
+            self.write_parties()
+            self.write_steps()
+            self.write_purchases()
+            self.write_feedback_and_defections()
+            self.write_follow_ups()
+            self.write_interactions()
         queries.ids_written(self.conn)
         rollups.refresh(self.conn)
         self._advance(len(self.plans))

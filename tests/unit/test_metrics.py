@@ -548,6 +548,21 @@ def test_the_day_totals_keep_up_with_every_write(book):
     assert kept["2025-06-02"][3:] >= (2, 1)
 
 
+def test_a_bulk_load_that_fails_leaves_the_day_totals_kept(book, clock):
+    """day_totals_at_the_end sets the triggers aside inside the load's transaction: when the
+    load fails, they come back with the rollback, and the next write is counted."""
+    from reltui.store import rollups
+
+    pid = add(book, clock, "Ada", on=date(2025, 1, 1))
+    with pytest.raises(RuntimeError), book.store.write() as conn, rollups.day_totals_at_the_end(conn):
+        conn.exec_driver_sql("INSERT INTO purchase (party_id, on_date, revenue_cents) "
+                             f"VALUES ({pid}, '2025-05-05', 700)")
+        raise RuntimeError("the load stops half way")
+    book.record_purchase(pid, "3", on=date(2025, 5, 5))
+    assert [tuple(r) for r in book.store.rows(
+        "SELECT revenue_cents, purchases FROM day_total WHERE purchases <> 0")] == [(300, 1)]
+
+
 @pytest.mark.sqlite_only  # reads SQLite's query plans
 def test_party_counts_over_every_party_read_indexes_not_every_party(book):
     """Schema 7: over the whole book the party counts are index ranges, for a past period

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 
 from reltui.domain.errors import InvalidInput, StoreRefused
 from reltui.interop import backup_json
-from reltui.store import Store, open_store, queries
+from reltui.store import Store, open_store, queries, rollups
 from reltui.store.models import ContactPoint, PartyTag
 
 Progress = Callable[[str, int, int], None]
@@ -110,7 +110,7 @@ def _copy(src: Store, dst: Store, *, force: bool, report: Progress) -> dict[str,
         total = sum(reading.execute(select(func.count()).select_from(t)).scalar_one()
                     for t in known.values())
         done = 0
-        with dst.write() as writing:
+        with dst.write() as writing, rollups.day_totals_at_the_end(writing):
             for table in reversed(backup_json.tables()):
                 writing.execute(delete(table))
             queries.defer_foreign_keys(writing)

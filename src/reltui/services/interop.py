@@ -1114,8 +1114,9 @@ def _write_tables(conn: Connection, tables: dict[str, list[dict]], report: Progr
     conn.execute(text("UPDATE contact_point SET position = position WHERE id IN "
                       "(SELECT min(id) FROM contact_point GROUP BY party_id)"))
     put("party_tag", list(last_tag.values()))
-    for name in backup_json.HISTORY:
-        put(name, tables[name])
+    with rollups.day_totals_at_the_end(conn):
+        for name in backup_json.HISTORY:
+            put(name, tables[name])
     queries.ids_written(conn)
     rollups.refresh(conn)
 

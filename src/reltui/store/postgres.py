@@ -325,6 +325,9 @@ V7 = [
     *[statement for table, columns in DAY_TOTAL_SOURCES.items() for statement in (f"""
     CREATE FUNCTION reltui_day_total_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        IF current_setting('reltui.bulk_load', true) = 'on' THEN  -- rollups.day_totals_at_the_end
+            RETURN NULL;
+        END IF;
         IF tg_op = 'INSERT' THEN {day_total_changes(table, "INSERT")}
         ELSIF tg_op = 'DELETE' THEN {day_total_changes(table, "DELETE")}
         ELSE {day_total_changes(table, "UPDATE")}
