@@ -145,6 +145,11 @@ async def test_search_as_you_type_counts_and_opens(svc, book):
         app.screen.query_one("#search", Input).value = ""
         await type_text(app, pilot, "fill")
         assert "30 parties" in screen_text(app)
+        # Esc cancels the search: the whole list again, and the next key is the list's
+        await press(app, pilot, "escape", "x")
+        assert app.screen.query_one("#search", Input).value == ""
+        assert app.focused is app.screen.query_one(VirtualTable)
+        assert "defected" in screen_text(app) and "matching the search" not in screen_text(app)
 
 
 async def test_filters_and_sort_keys(svc, book):

@@ -151,6 +151,9 @@ class PartiesScreen(OwnerFilter, Section):
                 tooltip="From the search to the list"),
         Binding("down", "to_list", "To the list", id="parties.to_list.down", show=False,
                 tooltip="From the search to the list"),
+        # Esc in the search cancels it: the whole list again, and the keys after it are the list's
+        Binding("escape", "cancel_search", "Cancel the search", id="parties.search.cancel", show=False,
+                priority=True, tooltip="Empty the search and go back to the whole list"),
         Binding("o", "sort", "Sort", id="parties.sort",
                 tooltip="Sort by name, rung, last contact, next follow-up, revenue"),
         Binding("O", "reverse", "Reverse", id="parties.reverse", show=False, tooltip="Reverse the order"),
@@ -224,11 +227,15 @@ class PartiesScreen(OwnerFilter, Section):
         self._apply(search=event.value.strip())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "to_list":  # only from the search: in the list, Enter opens, Down moves
-            return self.focused is self.query_one("#search")
+        if action in ("to_list", "cancel_search"):  # only from the search: in the list, Enter
+            return self.focused is self.query_one("#search")  # opens, Down moves
         return super().check_action(action, parameters)
 
     def action_to_list(self) -> None:
+        self.set_focus(self.table)
+
+    def action_cancel_search(self) -> None:
+        self.query_one("#search", Input).value = ""  # Input.Changed shows the whole list again
         self.set_focus(self.table)
 
     def action_search(self) -> None:
