@@ -618,6 +618,12 @@ def run_tui(args: argparse.Namespace) -> int:
 
     user = user_name(args.as_user)
     target = args.db or default_db()
+    # Textual draws what changed at the next tick of a timer that runs at most TEXTUAL_FPS
+    # times a second (60 unless set). At 60 an answer that came back (a search's rows, a
+    # party) waited about 20 ms for its frame: half of a search keystroke at 100,000
+    # parties. The screen only redraws when something changed, so a higher cap costs
+    # nothing at rest; set TEXTUAL_FPS to choose another. Read when Textual is imported.
+    os.environ.setdefault("TEXTUAL_FPS", "240")
     try:
         from reltui.tui.app import run
     except ImportError:
