@@ -413,7 +413,7 @@ def day_total_add_all(table: str) -> str:
 
 # Version 7: indexes that count the metrics' parties over the whole book without a pass over
 # every party (at 100,000 parties, CPU: the party counts of the 12 months ending today
-# 112 -> 75 ms, of the year before 105 -> 72 ms), one that gives a period's first-time
+# 112 -> 57 ms, of the year before 105 -> 67 ms), one that gives a period's first-time
 # buyers their rollup money without reading the party rows, and ones that hold the scores
 # and the defections' dates, party and reason.
 V7_INDEXES = [
