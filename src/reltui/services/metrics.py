@@ -285,9 +285,7 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
         queries = {key: queries[key] for key in ("pf", "bf", "reasons", "fu", "fb")}
     got = _read_together(store, seg.value, queries, owner)
     pf, bf, fu, fb, reasons = got["pf"], got["bf"], got["fu"], got["fb"], got["reasons"]
-    lf = got.get("lf", {"start": {}, "end": {}, "climbed": {}})
     steps = got.get("steps", {"climbs": 0, "falls": 0})
-    by_month, lost_by_month = got.get("by_month", {}), got.get("lost_by_month", {})
 
     # retention, lifetime, CLV
     n0, n1 = pf["active_start"], pf["retained"]
@@ -297,26 +295,28 @@ def compute_metrics(source: Any, period_start: date | None = None, period_end: d
     m = fm.yearly_margin(bf["retained_profit"], n1, period)
     clv = fm.clv(m, r_year, cfg.discount_rate)
 
-    # pyramid
-    tier_total = sum(bf[f"{t}_profit"] for t in fm.TIERS) if charts else 0
-    pyramid = tuple(
-        Tier(t, bf[f"{t}_count"], fm.money(bf[f"{t}_profit"]),
-             fm.as_float(fm.ratio(bf[f"{t}_profit"], tier_total)) if tier_total > 0 else None)
-        for t in fm.TIERS) if charts else ()
-
-    ladder = tuple(
-        RungFigures(rung, lf["start"][rung.value], lf["end"][rung.value],
-                    Figure(None, lf["start"][rung.value]) if rung.up() is None
-                    else fm.rate(lf["climbed"][rung.value], lf["start"][rung.value]))
-        for rung in Rung) if charts else ()
-
-    months = []
-    for k, (first, last) in enumerate(spans if charts else ()):
-        key = f"{first:%Y-%m}"
-        rev, profit, n = by_month.get(key, (0, 0, 0))
-        months.append(MonthPoint(first.replace(day=1), first, last,
-                                 pf["active_at"][k], fm.money(rev),
-                                 fm.money(profit), n, lost_by_month.get(key, 0)))
+    pyramid: tuple[Tier, ...] = ()
+    ladder: tuple[RungFigures, ...] = ()
+    months: list[MonthPoint] = []
+    if charts:
+        tier_total = sum(bf[f"{t}_profit"] for t in fm.TIERS)
+        pyramid = tuple(
+            Tier(t, bf[f"{t}_count"], fm.money(bf[f"{t}_profit"]),
+                 fm.as_float(fm.ratio(bf[f"{t}_profit"], tier_total)) if tier_total > 0 else None)
+            for t in fm.TIERS)
+        lf = got["lf"]
+        ladder = tuple(
+            RungFigures(rung, lf["start"][rung.value], lf["end"][rung.value],
+                        Figure(None, lf["start"][rung.value]) if rung.up() is None
+                        else fm.rate(lf["climbed"][rung.value], lf["start"][rung.value]))
+            for rung in Rung)
+        by_month, lost_by_month = got["by_month"], got["lost_by_month"]
+        for k, (first, last) in enumerate(spans):
+            key = f"{first:%Y-%m}"
+            rev, profit, n = by_month.get(key, (0, 0, 0))
+            months.append(MonthPoint(first.replace(day=1), first, last,
+                                     pf["active_at"][k], fm.money(rev),
+                                     fm.money(profit), n, lost_by_month.get(key, 0)))
 
     defections = tuple(ReasonFigures(reason, reasons.get(reason.value, (0, 0))[0],
                                      fm.money(reasons.get(reason.value, (0, 0))[1]))

@@ -45,7 +45,7 @@ from typing import Any
 from sqlalchemy import Connection, CursorResult, text
 
 from reltui.domain.text import iso_value
-from reltui.store.migrations import KINDS
+from reltui.store.migrations import KINDS, rung_level
 
 RUNGS = ("prospect", "customer", "client", "supporter", "advocate", "partner")
 REASONS = ("price", "service", "quality", "competitor", "moved", "no-need", "other")
@@ -106,6 +106,7 @@ _LADDER = "," + ",".join(RUNGS) + ","
 
 
 def _level(expr: str) -> str:
+    """The rung's place as a position in _LADDER (for ordering; `rung_level` is cheaper per row)."""
     return f"instr('{_LADDER}', ',' || {expr} || ',')"
 
 
@@ -273,7 +274,6 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
     else:
         # up to today: the last contact (a rollup column) settles every party
         fills, is_helped = {}, IS_HELPED
-    loyal = f"({REFERRED} OR p.purchase_count >= 2) AND {is_helped} AND ({REFERRED} OR {IS_REPEAT})"
     if segment == "all":
         # Over every party, each count is a range of an index (schema 7) instead of a pass
         # over the parties: repeat buyers in ix_party_second_purchase (a second purchase
@@ -303,6 +303,7 @@ def party_figures(conn: Connection, start: date, end: date, segment: str,
         # a segment's parties: one pass. count(*) FILTER steps the aggregate only for the
         # parties counted, each condition leading with a cheap test on the party's own
         # columns that settles most of them.
+        loyal = f"({REFERRED} OR p.purchase_count >= 2) AND {is_helped} AND ({REFERRED} OR {IS_REPEAT})"
         sql = f"""
             SELECT count(*) FILTER (WHERE {IS_REPEAT} AND {FP_ROW} <= :e) AS repeat_buyers,
                    count(*) FILTER (WHERE {ADDED_ROW}) AS added,
@@ -707,10 +708,6 @@ def feedback_figures(conn: Connection, start: date, end: date, segment: str) -> 
     return dict(_run(conn, sql, _params(start, end)).mappings().one())
 
 
-# a rung's place on the ladder (0 for prospect): cheaper per row than _level's instr()
-_RUNG_LEVEL = "(CASE {} " + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(RUNGS)) + " END)"
-
-
 def step_figures(conn: Connection, start: date, end: date, segment: str) -> dict[str, int]:
     """Rung steps in the period: up the ladder (climbs) and down it (falls); over the whole
     book from the day totals (schema 7)."""
@@ -719,7 +716,7 @@ def step_figures(conn: Connection, start: date, end: date, segment: str) -> dict
           FROM day_total WHERE on_date BETWEEN :s AND :e
     """ if segment == "all" else f"""
         SELECT count(*) AS steps,
-               count(*) FILTER (WHERE {_RUNG_LEVEL.format('st.from_rung')} < {_RUNG_LEVEL.format('st.to_rung')})
+               count(*) FILTER (WHERE {rung_level('st.from_rung')} < {rung_level('st.to_rung')})
                    AS climbs
           FROM rung_step st
          WHERE st.on_date BETWEEN :s AND :e AND st.from_rung IS NOT NULL

@@ -359,9 +359,14 @@ _DAY_COLUMNS = "on_date, revenue_cents, cost_cents, purchases, steps, climbs"
 _DAY_SUMS = ", ".join(f"{c} = day_total.{c} + excluded.{c}" for c in _DAY_COLUMNS.split(", ")[1:])
 
 
-def _level(rung: str) -> str:
-    return "CASE " + rung + " " + " ".join(
-        f"WHEN {r} THEN {i}" for i, r in enumerate(RUNGS.split(","))) + " END"
+def rung_level(rung: str) -> str:
+    """SQL for the place of the rung `rung` (an expression) on the ladder, 0 for prospect."""
+    return "(CASE " + rung + " " + " ".join(
+        f"WHEN {r} THEN {i}" for i, r in enumerate(RUNGS.split(","))) + " END)"
+
+
+def _climb(from_rung: str, to_rung: str) -> str:
+    return f"(CASE WHEN {rung_level(from_rung)} < {rung_level(to_rung)} THEN 1 ELSE 0 END)"
 
 
 def _day_upsert(select: str) -> str:
@@ -377,8 +382,8 @@ DAY_TOTAL_ADD = {
         f" {sign}, 0, 0 WHERE TRUE"),
     # a party's first rung (no from_rung) is no step
     "rung_step": lambda row, sign: _day_upsert(
-        f"SELECT {row}.on_date, 0, 0, 0, {sign}, {sign} * (CASE WHEN {_level(f'{row}.from_rung')}"
-        f" < {_level(f'{row}.to_rung')} THEN 1 ELSE 0 END) WHERE {row}.from_rung IS NOT NULL"),
+        f"SELECT {row}.on_date, 0, 0, 0, {sign}, {sign} * {_climb(f'{row}.from_rung', f'{row}.to_rung')}"
+        f" WHERE {row}.from_rung IS NOT NULL"),
 }
 
 
@@ -390,13 +395,19 @@ def day_total_changes(table: str, event: str) -> str:
     return " ".join(f"{part};" for part in parts)
 
 
-def day_total_trigger(table: str, event: str) -> str:
-    """SQLite's trigger on `table` for `event` (an update: of the columns the totals read)."""
-    on = f"UPDATE OF {', '.join(DAY_TOTAL_SOURCES[table])}" if event == "UPDATE" else event
-    return f"""
-    CREATE TRIGGER day_total_{table}_{event.lower()} AFTER {on} ON {table} BEGIN
+def day_total_triggers() -> dict[str, str]:
+    """SQLite's triggers that keep day_total, by name: one per source table and write (an
+    update: of the columns the totals read)."""
+    triggers = {}
+    for table, columns in DAY_TOTAL_SOURCES.items():
+        for event in ("INSERT", "DELETE", "UPDATE"):
+            on = f"UPDATE OF {', '.join(columns)}" if event == "UPDATE" else event
+            name = f"day_total_{table}_{event.lower()}"
+            triggers[name] = f"""
+    CREATE TRIGGER {name} AFTER {on} ON {table} BEGIN
         {day_total_changes(table, event)}
     END"""
+    return triggers
 
 
 def day_total_add_all(table: str) -> str:
@@ -405,9 +416,8 @@ def day_total_add_all(table: str) -> str:
         select = ("SELECT on_date, sum(revenue_cents), coalesce(sum(cost_cents), 0), count(*), 0, 0"
                   " FROM purchase WHERE TRUE GROUP BY on_date")
     else:
-        select = (f"SELECT on_date, 0, 0, 0, count(*), sum(CASE WHEN {_level('from_rung')} <"
-                  f" {_level('to_rung')} THEN 1 ELSE 0 END) FROM rung_step WHERE from_rung IS NOT NULL"
-                  " GROUP BY on_date")
+        select = (f"SELECT on_date, 0, 0, 0, count(*), sum({_climb('from_rung', 'to_rung')})"
+                  " FROM rung_step WHERE from_rung IS NOT NULL GROUP BY on_date")
     return _day_upsert(select)
 
 
@@ -440,7 +450,7 @@ V7_INDEXES = [
 V7 = [
     *V7_INDEXES,
     DAY_TOTAL,
-    *[day_total_trigger(table, event) for table in DAY_TOTAL_SOURCES for event in ("INSERT", "DELETE", "UPDATE")],
+    *day_total_triggers().values(),
     *[day_total_add_all(table) for table in DAY_TOTAL_SOURCES],
 ]
 

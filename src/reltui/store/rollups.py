@@ -56,22 +56,17 @@ def day_totals_at_the_end(conn: Connection) -> Iterator[None]:
     transaction holds the write lock); on PostgreSQL a setting local to the transaction
     (`reltui.bulk_load`) tells the trigger functions to pass. A load that fails rolls it back
     with the rest."""
-    sources = migrations.DAY_TOTAL_SOURCES
-    events = ("INSERT", "DELETE", "UPDATE")
     postgres = conn.dialect.name == "postgresql"
+    triggers = {} if postgres else migrations.day_total_triggers()
     if postgres:
         conn.exec_driver_sql("SET LOCAL reltui.bulk_load = 'on'")
-    else:
-        for table in sources:
-            for event in events:
-                conn.exec_driver_sql(f"DROP TRIGGER day_total_{table}_{event.lower()}")
+    for name in triggers:
+        conn.exec_driver_sql(f"DROP TRIGGER {name}")
     yield
     conn.exec_driver_sql("DELETE FROM day_total")
-    for table in sources:
+    for table in migrations.DAY_TOTAL_SOURCES:
         conn.exec_driver_sql(migrations.day_total_add_all(table))
     if postgres:
         conn.exec_driver_sql("SET LOCAL reltui.bulk_load = 'off'")
-    else:
-        for table in sources:
-            for event in events:
-                conn.exec_driver_sql(migrations.day_total_trigger(table, event))
+    for create in triggers.values():
+        conn.exec_driver_sql(create)
